@@ -1,0 +1,3 @@
+from socctl.cli.main import run
+
+run()

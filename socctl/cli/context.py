@@ -1,0 +1,55 @@
+"""What every command shares: the global options and the workspace they point to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from socctl.workspace import Workspace, find_workspace, open_workspace
+
+
+class Lang(StrEnum):
+    vi = "vi"
+    en = "en"
+
+
+@dataclass
+class AppState:
+    workspace_path: Path | None = None
+    lang: Lang | None = None
+    _workspace: Workspace | None = field(default=None, init=False)
+
+    def workspace(self) -> Workspace:
+        """The workspace the command works in; fails clearly when there is none."""
+        if self._workspace is None:
+            self._workspace = open_workspace(find_workspace(self.workspace_path))
+        return self._workspace
+
+    def optional_workspace(self) -> Workspace | None:
+        """The workspace if one is found, else None (for commands that work without one)."""
+        path = find_workspace(self.workspace_path)
+        if path is None or not (path / "socctl.toml").is_file():
+            return None
+        return self.workspace()
+
+    def terminal_lang(self) -> str:
+        """Language of terminal output: --lang, else the workspace setting, else English."""
+        if self.lang is not None:
+            return self.lang.value
+        ws = self.optional_workspace()
+        return ws.settings.lang if ws else "en"
+
+    def document_lang(self) -> str:
+        """Language of documents (dossiers, reports): --lang, else Vietnamese."""
+        return self.lang.value if self.lang is not None else "vi"
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState of the running command."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj

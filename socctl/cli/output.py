@@ -1,0 +1,139 @@
+"""Data output in table, json, ndjson or csv, to stdout or atomically to --output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from socctl.storage import atomic_write
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def console() -> Console:
+    """A console for stdout: rich on a terminal, plain when piped."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
+def to_json(data: Any, *, pretty: bool = True) -> str:
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    return orjson.dumps(data, default=_json_default, option=option).decode("utf-8")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return to_json(value, pretty=False)
+    return str(value)
+
+
+def render_rows(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: Format,
+    columns: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Render records as text in ``fmt``; ``columns`` picks and orders table/csv columns."""
+    cols = list(columns) if columns else _columns(rows)
+    if fmt is Format.json:
+        return to_json(list(rows)) + "\n"
+    if fmt is Format.ndjson:
+        return "".join(to_json(row, pretty=False) + "\n" for row in rows)
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(cols)
+        writer.writerows([_cell(row.get(c)) for c in cols] for row in rows)
+        return buffer.getvalue()
+    capture = Console(file=io.StringIO(), width=max(80, console().width), highlight=False)
+    capture.print(_table(rows, cols, title, headers))
+    return capture.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _table(
+    rows: Sequence[Mapping[str, Any]],
+    cols: Sequence[str],
+    title: str | None,
+    headers: Mapping[str, str] | None,
+) -> Table:
+    table = Table(title=title, header_style="bold")
+    for col in cols:
+        table.add_column((headers or {}).get(col, col))
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in cols))
+    return table
+
+
+def _columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    cols: dict[str, None] = {}
+    for row in rows:
+        cols.update(dict.fromkeys(row))
+    return list(cols)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: Format,
+    output: Path | None = None,
+    columns: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Write records to ``output`` (atomically) or print them to stdout."""
+    if fmt is Format.table and output is None and sys.stdout.isatty():
+        cols = list(columns) if columns else _columns(rows)
+        console().print(_table(rows, cols, title, headers))
+        return
+    write_text(render_rows(rows, fmt, columns, title=title, headers=headers), output)
+
+
+def emit_document(data: Any, fmt: Format, output: Path | None = None) -> None:
+    """Write one JSON-able object (json/ndjson formats)."""
+    write_text(to_json(data, pretty=fmt is not Format.ndjson) + "\n", output)
+
+
+def write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write(output, text)
+
+
+def write_bytes(data: bytes, output: Path) -> None:
+    atomic_write(output, data)

@@ -1,0 +1,148 @@
+"""Configuration: flags > SOCCTL_* environment variables > socctl.toml > built-in defaults.
+
+Secrets (API keys, passwords) come from the environment or from a file path, never from
+``socctl.toml`` (a workspace is a git repository), and are held as ``SecretStr`` so they are
+never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from socctl.errors import InputError
+
+ENV_PREFIX = "SOCCTL_"
+#: Environment variables that are not settings.
+_NOT_SETTINGS = {"SOCCTL_WORKSPACE", "SOCCTL_DEBUG"}
+#: Keys that may only come from the environment (or as a ``*_file`` path).
+SECRET_KEYS = {"api_key", "password"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElasticsearchSettings(_Section):
+    hosts: list[str] = ["http://localhost:9200"]
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    request_timeout: float = 30.0
+
+    def secret(self, name: Literal["api_key", "password"]) -> str | None:
+        """The secret's value, from the environment or from its file."""
+        direct: SecretStr | None = getattr(self, name)
+        if direct is not None:
+            return direct.get_secret_value()
+        path: Path | None = getattr(self, f"{name}_file")
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the {name} file: {exc.strerror}", path=path, hint="check the path"
+            ) from None
+
+
+class DetectionSettings(_Section):
+    store: Literal["embedded", "elasticsearch"] = "embedded"
+    rules: list[Path] = []
+    cache: bool = True
+    workers: int = 0
+
+
+class InventorySettings(_Section):
+    regime: Literal["auto", "nd85", "nd331"] = "auto"
+
+
+class Settings(_Section):
+    lang: Literal["vi", "en"] = "en"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    detection: DetectionSettings = DetectionSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    inventory: InventorySettings = InventorySettings()
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=path, hint="fix the syntax") from None
+    for section, values in data.items():
+        if isinstance(values, dict):
+            for key in values.keys() & SECRET_KEYS:
+                raise InputError(
+                    f"secret '{section}.{key}' must not be stored in the workspace",
+                    path=path,
+                    hint=f"set {ENV_PREFIX}{section.upper()}__{key.upper()} or '{key}_file'",
+                )
+    return data
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        value: Any = raw
+        if raw.startswith("["):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                raise InputError(
+                    f"environment variable {name} is not a JSON list", hint='use ["a", "b"]'
+                ) from None
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return data
+
+
+def load_settings(
+    config_file: Path | None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Merge defaults, ``config_file``, the environment and flag ``overrides``, then validate."""
+    merged = _merge(
+        _merge(
+            _from_toml(config_file) if config_file else {}, _from_env(environ or dict(os.environ))
+        ),
+        overrides or {},
+    )
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        source = config_file if config_file and config_file.is_file() else "environment"
+        raise InputError(
+            f"setting '{field}': {first['msg']}",
+            path=source,
+            hint=f"fix it in socctl.toml or {ENV_PREFIX}{field.upper().replace('.', '__')}",
+        ) from None

@@ -1,0 +1,1 @@
+"""Detection: Sigma rules (via pySigma) over log files, the embedded log store or Elasticsearch."""
