@@ -20,6 +20,10 @@ fi
 extras=""
 if [ "${1:-}" = "test" ]; then
   extras="[test]"
-  command -v chromium >/dev/null || apt_install chromium fonts-dejavu-core
+  # Chromium renders and prints the reports; pdftotext reads the PDFs back; Liberation 2 carries
+  # every Vietnamese letter (Liberation 1.x lacks ạ, ờ, ệ …).
+  if ! { command -v chromium && command -v pdftotext && fc-list | grep -qi liberation2; } >/dev/null 2>&1; then
+    apt_install chromium poppler-utils fonts-dejavu-core fonts-liberation2
+  fi
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"

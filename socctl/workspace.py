@@ -76,6 +76,11 @@ class Workspace:
         return self.root / "playbooks"
 
     @property
+    def reports_dir(self) -> Path:
+        """Templates that override the shipped ``reports/`` ones."""
+        return self.root / "reports"
+
+    @property
     def state_dir(self) -> Path:
         """Machine state (git-ignored): log store, alert store, caches."""
         return self.root / STATE_DIR
