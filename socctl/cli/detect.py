@@ -1,10 +1,319 @@
-"""``socctl detect``: run Sigma detections over log files or an index."""
+"""``socctl detect run``: Sigma detections over log files (ad hoc) or an index, once or continuously.
+
+Alerts go to stdout (or ``--output``); progress and the end-of-run summary go to stderr, so
+stdout stays clean data.
+"""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from socctl.cli.pending import pending
+from socctl.cli.context import state
+from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
+from socctl.detection.alerts import (
+    LEVELS,
+    SUMMARY_COLUMNS,
+    Alert,
+    Lookup,
+    build_alert,
+    level_rank,
+    parse_level,
+    summary_row,
+    suppress,
+)
+from socctl.detection.continuous import IndexDetection, Interrupted
+from socctl.detection.rules import RuleSet, default_rule_paths, load_rules
+from socctl.detection.runner import RunStats, run_files
+from socctl.errors import InputError, UsageError
+from socctl.inventory.hosts import HostIndex
+from socctl.store import EmbeddedStore
+from socctl.store.alerts import AlertStore
+from socctl.timeutil import now_utc, parse_duration, parse_time
+from socctl.workspace import Workspace
 
-app = typer.Typer(help="Run Sigma detections over log files or an index.", no_args_is_help=False)
-app.callback(invoke_without_command=True)(pending("detect"))
+app = typer.Typer(help="Run Sigma detections over log files or an index.", no_args_is_help=True)
+
+#: Malformed records and rule load errors listed on stderr (all are counted).
+SHOWN_PROBLEMS = 5
+
+
+@dataclass
+class Summary:
+    """What the end-of-run line on stderr reports."""
+
+    events: int = 0
+    malformed: int = 0
+    stored: int | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self, ruleset: RuleSet, alerts: Sequence[Alert]) -> str:
+        levels = Counter(a.level or "none" for a in alerts)
+        by_level = ", ".join(
+            f"{lvl} {levels[lvl]}" for lvl in (*reversed(LEVELS), "none") if levels[lvl]
+        )
+        failed = len(ruleset.errors)
+        parts = [
+            f"events {self.events:,}",
+            f"rules {len(ruleset.rules) - failed} run, {failed} failed to load",
+            f"alerts {len(alerts)}" + (f" ({by_level})" if by_level else ""),
+            f"malformed {self.malformed}",
+        ]
+        if self.stored is not None:
+            parts.append(f"new in alert store {self.stored}")
+        parts.append(f"{time.monotonic() - self.started:.2f} s")
+        return "summary: " + " · ".join(parts)
+
+
+def _warn(text: str) -> None:
+    err_console.print(f"warning: {text}", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def _progress(unit: str) -> Iterator[Callable[[int, int | None], None]]:
+    """A progress bar on stderr when it is a terminal; yields ``update(done, total)``."""
+    if not err_console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    columns = [TextColumn(unit), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(unit, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _lookup(ws: Workspace | None) -> Lookup | None:
+    if ws is None:
+        return None
+    try:
+        return HostIndex.from_workspace(ws).lookup
+    except InputError as exc:
+        _warn(f"alerts will not name systems: {exc}")
+        return None
+
+
+def _file_alerts(
+    ruleset: RuleSet,
+    paths: Sequence[Path],
+    options: tuple[str | None, int],
+    lookup: Lookup | None,
+    summary: Summary,
+) -> list[Alert]:
+    input_format, workers = options
+    stats = RunStats()
+    with _progress("bytes") as progress:
+        matches = run_files(
+            ruleset,
+            [p.resolve() for p in paths],
+            input_format=input_format,
+            workers=workers,
+            progress=progress,
+            stats=stats,
+        )
+        alerts = [build_alert(m, "file", lookup) for m in matches]
+    summary.events, summary.malformed = stats.events, stats.malformed
+    for record in stats.malformed_records[:SHOWN_PROBLEMS]:
+        _warn(str(record))
+    if stats.malformed > SHOWN_PROBLEMS:
+        _warn(f"{stats.malformed} malformed records in all (skipped)")
+    return alerts
+
+
+def _time_bounds(
+    since: str | None, start: str | None, end: str | None
+) -> tuple[datetime | None, datetime | None]:
+    if since and start:
+        raise UsageError("give --since or --from, not both")
+    begin = now_utc() - parse_duration(since) if since else parse_time(start) if start else None
+    finish = parse_time(end) if end else None
+    if begin and finish and finish <= begin:
+        raise UsageError("--to is not after the start of the range", hint="swap --from and --to")
+    return begin, finish
+
+
+def _suppress_fields(values: Sequence[str]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _output(alerts: Sequence[Alert], fmt: Format, output: Path | None) -> None:
+    if fmt in (Format.json, Format.ndjson):
+        emit([a.to_dict() for a in alerts], fmt, output)
+    else:
+        emit([summary_row(a.to_dict()) for a in alerts], fmt, output, SUMMARY_COLUMNS)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(None, help="More log files (as after --logs)."),
+    logs: list[Path] = typer.Option(
+        None, "--logs", "-l", help="Log files or folders to scan ad hoc (repeatable)."
+    ),
+    index: str | None = typer.Option(None, "--index", "-i", help="Index of the log store."),
+    since: str | None = typer.Option(
+        None, "--since", help="With --index: events of the last 24h, 7d..."
+    ),
+    start: str | None = typer.Option(None, "--from", help="With --index: events from this time."),
+    end: str | None = typer.Option(None, "--to", help="With --index: events before this time."),
+    rules: list[Path] = typer.Option(
+        None,
+        "--rules",
+        "-r",
+        help="Rule files or folders (repeatable; default: shipped + workspace).",
+    ),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="Format of every log file (default: detected)."
+    ),
+    pipeline: str | None = typer.Option(
+        None, "--pipeline", help="Field-mapping pipeline for every event (default: by input)."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Compile every rule afresh."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0, help="With --logs: worker processes (0 = one per core)."
+    ),
+    suppress_by: list[str] = typer.Option(
+        None,
+        "--suppress",
+        help="Group repeats of a rule with the same FIELD values (host,user,...).",
+    ),
+    window: str | None = typer.Option(None, "--window", help="Suppression window (default 10m)."),
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="Exit 1 when an alert at or above this level is found."
+    ),
+    every: str | None = typer.Option(
+        None, "--every", help="With --index: run continuously, every 5m..."
+    ),
+    lookback: str | None = typer.Option(
+        None, "--lookback", help="With --every: re-read this much before new events (default 1m)."
+    ),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+) -> None:
+    """Run Sigma rules over log files (--logs) or an index (--index); print the alerts."""
+    files = [*(logs or []), *(paths or [])]
+    if bool(files) == bool(index):
+        raise UsageError(
+            "give log files with --logs PATH... or an index with --index NAME, not both"
+        )
+    if files and (since or start or end):
+        raise UsageError(
+            "--since, --from and --to apply to --index", hint="filter the files instead"
+        )
+    if workers is not None and not files:
+        raise UsageError("--workers applies to --logs")
+    if every is None and lookback is not None:
+        raise UsageError("--lookback applies to continuous runs", hint="add --every 5m")
+    if every is not None and (not index or end or output or fail_on):
+        raise UsageError(
+            "--every needs --index and works without --to, --output and --fail-on",
+            hint="redirect stdout to keep the alerts",
+        )
+    if window is not None and not suppress_by:
+        raise UsageError("--window applies to --suppress", hint="add --suppress FIELD")
+    fields = _suppress_fields(suppress_by or [])
+    span = parse_duration(window or "10m")
+    threshold = parse_level(fail_on) if fail_on else None
+    begin, finish = _time_bounds(since, start, end)
+
+    app_state = state(ctx)
+    ws = app_state.workspace() if index else app_state.optional_workspace()
+    settings = ws.settings.detection if ws else None
+    ruleset = load_rules(
+        list(rules) if rules else default_rule_paths(ws),
+        cache_dir=ws.cache_dir if ws else None,
+        use_cache=not no_cache and (settings.cache if settings else True),
+        pipeline=pipeline,
+    )
+    lookup = _lookup(ws)
+    if workers is None:
+        workers = settings.workers if settings else 0
+    summary = Summary()
+
+    if every is not None and ws is not None and index is not None:
+        detection = IndexDetection(EmbeddedStore(ws), index, ruleset, AlertStore(ws), lookup)
+        _watch(
+            detection,
+            begin,
+            parse_duration(every),
+            parse_duration(lookback or "1m"),
+            fields,
+            span,
+            fmt,
+        )
+        return
+
+    if index is not None and ws is not None:
+        store = EmbeddedStore(ws)
+        total = store.count(index, begin, finish)
+        with _progress("events") as progress:
+            detection = IndexDetection(
+                store, index, ruleset, AlertStore(ws), lookup, lambda done: progress(done, total)
+            )
+            result = detection.run(begin, finish)
+        alerts, summary.events, summary.stored = result.alerts, result.events, len(result.new)
+    else:
+        alerts = _file_alerts(ruleset, files, (input_format, workers), lookup, summary)
+        if ws is not None:
+            summary.stored = len(AlertStore(ws).add(alerts))
+
+    shown = suppress(alerts, fields, span) if fields else alerts
+    _output(shown, fmt, output)
+    _report_rule_errors(ruleset)
+    err_console.print(summary.line(ruleset, alerts), markup=False, soft_wrap=True)
+    if threshold is not None and any(level_rank(a.level) >= level_rank(threshold) for a in alerts):
+        raise typer.Exit(1)
+
+
+def _report_rule_errors(ruleset: RuleSet) -> None:
+    for error in ruleset.errors[:SHOWN_PROBLEMS]:
+        _warn(f"rule not loaded: {error}")
+    if len(ruleset.errors) > SHOWN_PROBLEMS:
+        _warn(f"{len(ruleset.errors)} rules not loaded in all; 'socctl rules check' lists them")
+
+
+def _watch(
+    detection: IndexDetection,
+    first_start: datetime | None,
+    every: timedelta,
+    lookback: timedelta,
+    fields: list[str],
+    span: timedelta,
+    fmt: Format,
+) -> None:
+    """Cycles until SIGINT/SIGTERM; each prints its new alerts and a summary line."""
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.is_set():
+            summary = Summary()
+            try:
+                result = detection.cycle(first_start, lookback, stop.is_set)
+            except Interrupted:
+                break
+            summary.events, summary.stored = result.events, len(result.new)
+            if result.new:
+                _output(suppress(result.new, fields, span) if fields else result.new, fmt, None)
+            err_console.print(
+                summary.line(detection.ruleset, result.new), markup=False, soft_wrap=True
+            )
+            stop.wait(max(0.0, every.total_seconds() - (time.monotonic() - summary.started)))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    err_console.print("stopped: checkpoints saved", markup=False)
+    sys.stdout.flush()

@@ -1,10 +1,65 @@
-"""``socctl logs``: the embedded log store: ingest, indices."""
+"""``socctl logs``: the embedded log store: ingest files into named indices, list the indices."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from socctl.cli.pending import pending
+from socctl.cli.context import state
+from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
+from socctl.detection.alerts import iso_utc
+from socctl.store import EmbeddedStore
 
-app = typer.Typer(help="The embedded log store: ingest, indices.", no_args_is_help=False)
-app.callback(invoke_without_command=True)(pending("logs"))
+app = typer.Typer(help="The embedded log store: ingest, indices.", no_args_is_help=True)
+
+#: Malformed records listed on stderr after an ingest (all are counted).
+SHOWN_MALFORMED = 10
+
+
+@app.command("ingest")
+def ingest(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Log files or folders (searched recursively)."),
+    index: str = typer.Option(..., "--index", "-i", help="Index to load into (created if new)."),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="Format of every file (default: detected from content)."
+    ),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+) -> None:
+    """Load log files into an index; records already in it are not added again."""
+    store = EmbeddedStore(state(ctx).workspace())
+    stats = store.ingest(paths, index, input_format)
+    for record in stats.malformed_examples[:SHOWN_MALFORMED]:
+        err_console.print(f"warning: {record}", markup=False, soft_wrap=True)
+    if stats.malformed > SHOWN_MALFORMED:
+        err_console.print(f"warning: {stats.malformed} malformed records in all", markup=False)
+    row = {
+        "index": index,
+        "files": stats.files,
+        "read": stats.read,
+        "added": stats.added,
+        "duplicates": stats.duplicates,
+        "malformed": stats.malformed,
+    }
+    emit([row], fmt, output)
+
+
+@app.command("indices")
+def indices(
+    ctx: typer.Context, fmt: Format = FORMAT_OPTION, output: Path | None = OUTPUT_OPTION
+) -> None:
+    """List the indices with their event counts and time ranges."""
+    store = EmbeddedStore(state(ctx).workspace())
+    rows = [
+        {
+            "index": info.name,
+            "events": info.count,
+            "first": iso_utc(info.first),
+            "last": iso_utc(info.last),
+            "size_mb": round(info.size_bytes / 1e6, 1),
+        }
+        for info in store.indices()
+    ]
+    emit(rows, fmt, output, ["index", "events", "first", "last", "size_mb"])

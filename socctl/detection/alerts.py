@@ -1,0 +1,278 @@
+"""Alerts: what a detection reports, built from the engine's Matches, and their suppression.
+
+An alert has a deterministic ``alert_id`` (rule id + source + record, or for a correlation rule
+id + group values + window start) so rerunning a detection over the same events gives the same
+alerts, and the alert store keeps each once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import orjson
+
+from socctl.detection.event import Event
+from socctl.detection.match import Match
+from socctl.errors import UsageError
+from socctl.inventory.hosts import SystemRef
+from socctl.timeutil import to_utc
+
+#: Sigma levels, lowest first.
+LEVELS = ("informational", "low", "medium", "high", "critical")
+
+#: Where the host is, by input: Windows, ECS/Winlogbeat, syslog, FortiGate, web server.
+HOST_FIELDS = (
+    "Computer",
+    "host.name",
+    "host.hostname",
+    "agent.hostname",
+    "hostname",
+    "host",
+    "devname",
+    "cs-host",
+    "c-ip",
+)
+#: Where the user is: the account acted on first, then the one acting.
+USER_FIELDS = (
+    "TargetUserName",
+    "SubjectUserName",
+    "User",
+    "user.name",
+    "user",
+    "cs-username",
+    "srcuser",
+    "dstuser",
+)
+#: IP addresses that may place an event in a known system when its host name does not.
+IP_FIELDS = (
+    "host.ip",
+    "s-ip",
+    "destination.ip",
+    "DestinationIp",
+    "dstip",
+    "dst",
+    "IpAddress",
+    "source.ip",
+    "SourceIp",
+    "srcip",
+    "src",
+    "c-ip",
+)
+#: Values that mean "no value" in Windows and web logs.
+_EMPTY = {"", "-", "N/A", "n/a", "null", "None"}
+
+Origin = Literal["file", "index"]
+Lookup = Callable[[str], SystemRef | None]
+
+
+def level_rank(level: str | None) -> int:
+    """The position of a level in :data:`LEVELS` (-1 when unknown or absent)."""
+    return LEVELS.index(level) if level in LEVELS else -1
+
+
+def parse_level(text: str) -> str:
+    """A level named by the user, or a :class:`UsageError` listing the valid ones."""
+    if text.lower() not in LEVELS:
+        raise UsageError(f"'{text}' is not a level", hint="use one of " + ", ".join(LEVELS))
+    return text.lower()
+
+
+@dataclass(slots=True)
+class Alert:
+    """One alert (see the module docstring); ``fields`` is the matched event's flat view."""
+
+    alert_id: str
+    rule: dict[str, Any]
+    timestamp: str | None
+    host: str | None
+    user: str | None
+    source: dict[str, Any]
+    system: dict[str, Any] | None
+    event: dict[str, Any]
+    correlation: dict[str, Any] | None = None
+    count: int = 1
+    last_timestamp: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The alert as JSON-able data (without the flat ``fields``)."""
+        data: dict[str, Any] = {
+            "alert_id": self.alert_id,
+            "rule": self.rule,
+            "timestamp": self.timestamp,
+            "host": self.host,
+            "user": self.user,
+            "source": self.source,
+            "system": self.system,
+            "event": self.event,
+        }
+        if self.correlation is not None:
+            data["correlation"] = self.correlation
+        if self.count > 1:
+            data["count"] = self.count
+            data["last_timestamp"] = self.last_timestamp
+        return data
+
+    @property
+    def level(self) -> str | None:
+        level: str | None = self.rule.get("level")
+        return level
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """A time as UTC ISO 8601 with a ``Z``."""
+    if value is None:
+        return None
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _first_value(fields: dict[str, Any], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, dict | list):
+            text = str(value).strip()
+            if text not in _EMPTY:
+                return text
+    return None
+
+
+def _source(event: Event, origin: Origin) -> dict[str, Any]:
+    if origin == "index":
+        return {"index": event.source, "document_id": event.ref}
+    return {"path": event.source, "record": event.ref}
+
+
+def _system(
+    host: str | None, fields: dict[str, Any], lookup: Lookup | None
+) -> dict[str, Any] | None:
+    if lookup is None:
+        return None
+    candidates = [host] if host else []
+    candidates += [str(fields[name]) for name in IP_FIELDS if fields.get(name)]
+    for candidate in candidates:
+        ref = lookup(candidate)
+        if ref is not None:
+            return {"id": ref.id, "name": ref.name, "owner": ref.owner, "level": ref.level}
+    return None
+
+
+def build_alert(match: Match, origin: Origin, lookup: Lookup | None = None) -> Alert:
+    """The alert for one Match; ``lookup`` maps a host or IP to its system."""
+    rule = match.rule
+    first = match.events[0]
+    fields = first.fields
+    host = _first_value(fields, HOST_FIELDS)
+    correlation = None
+    if match.window is not None:
+        start, end = match.window
+        group = orjson.dumps(match.group, option=orjson.OPT_SORT_KEYS, default=str).decode()
+        alert_id = _hash(rule.id, group, iso_utc(start) or "")
+        correlation = {
+            "group": match.group,
+            "window_start": iso_utc(start),
+            "window_end": iso_utc(end),
+            "count": len(match.events),
+            "events": [{"source": _source(e, origin), "event": e.data} for e in match.events],
+        }
+        timestamp = iso_utc(start)
+    else:
+        alert_id = _hash(rule.id, first.source, first.ref)
+        timestamp = iso_utc(first.timestamp)
+    return Alert(
+        alert_id=alert_id,
+        rule={
+            "id": rule.id,
+            "title": rule.title,
+            "level": rule.level,
+            "status": rule.status,
+            "tags": list(rule.tags),
+            "techniques": list(rule.techniques),
+        },
+        timestamp=timestamp,
+        host=host,
+        user=_first_value(fields, USER_FIELDS),
+        source=_source(first, origin),
+        system=_system(host, fields, lookup),
+        event=first.data,
+        correlation=correlation,
+        fields=fields,
+    )
+
+
+def _suppress_value(alert: Alert, name: str) -> Any:
+    if name in {"host", "user"}:
+        return getattr(alert, name)
+    if name == "system":
+        return alert.system["id"] if alert.system else None
+    value = alert.fields.get(name)
+    return orjson.dumps(value, default=str) if isinstance(value, dict | list) else value
+
+
+def suppress(alerts: Iterable[Alert], fields: Sequence[str], window: timedelta) -> list[Alert]:
+    """Group repeats of a rule with the same values of ``fields`` within ``window`` of the
+    group's first alert into that first alert, counting them (``count``, ``last_timestamp``)."""
+    ordered = sorted(alerts, key=lambda a: (a.timestamp or "", a.alert_id))
+    open_groups: dict[tuple[Any, ...], tuple[datetime | None, Alert]] = {}
+    kept: list[Alert] = []
+    for alert in ordered:
+        key = (alert.rule["id"], *(_suppress_value(alert, name) for name in fields))
+        at = datetime.fromisoformat(alert.timestamp) if alert.timestamp else None
+        current = open_groups.get(key)
+        if current is not None:
+            started, head = current
+            if at is None or started is None or at < started + window:
+                head.count += 1
+                head.last_timestamp = alert.timestamp
+                continue
+        open_groups[key] = (at, alert)
+        kept.append(alert)
+    return kept
+
+
+#: Columns of an alert's one-line summary (tables and CSV).
+SUMMARY_COLUMNS = (
+    "alert_id",
+    "timestamp",
+    "level",
+    "rule",
+    "host",
+    "user",
+    "system",
+    "source",
+    "count",
+)
+
+
+def summary_row(alert: dict[str, Any]) -> dict[str, Any]:
+    """An alert (as :meth:`Alert.to_dict` gives it) flattened to one line for tables and CSV."""
+    source = alert["source"]
+    where = (
+        f"{source['index']}/{source['document_id']}"
+        if "index" in source
+        else f"{source['path']}#{source['record']}"
+    )
+    system = alert.get("system")
+    return {
+        "alert_id": alert["alert_id"],
+        "timestamp": alert.get("timestamp"),
+        "level": alert["rule"].get("level"),
+        "rule": alert["rule"].get("title"),
+        "rule_id": alert["rule"].get("id"),
+        "host": alert.get("host"),
+        "user": alert.get("user"),
+        "system": system["id"] if system else None,
+        "source": where,
+        "count": alert.get("count", 1),
+    }

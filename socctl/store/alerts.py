@@ -1,0 +1,163 @@
+"""The workspace's alert store (``.socctl/alerts.sqlite``): alerts kept once by ``alert_id``,
+and the per-rule checkpoints of continuous detection, saved in the same transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from socctl.detection.alerts import Alert, level_rank
+from socctl.errors import NotFoundError, UsageError
+from socctl.store.sqlite import connect, to_micros, transaction
+from socctl.timeutil import now_utc
+from socctl.workspace import Workspace
+
+#: Shortest alert-id prefix ``get`` accepts.
+MIN_PREFIX = 6
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    level_rank INTEGER NOT NULL,
+    ts INTEGER,
+    host TEXT COLLATE NOCASE,
+    system_id TEXT,
+    stored INTEGER NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id);
+CREATE INDEX IF NOT EXISTS alerts_host ON alerts(host);
+CREATE INDEX IF NOT EXISTS alerts_system ON alerts(system_id);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    index_name TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    cursor TEXT NOT NULL,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (index_name, rule_id)
+);
+"""
+
+
+class AlertStore:
+    """Alerts deduplicated by id, and checkpoints per (index, rule)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.path = workspace.state_dir / "alerts.sqlite"
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        with closing(connect(self.path, _SCHEMA)) as conn:
+            yield conn
+
+    def add(
+        self,
+        alerts: Sequence[Alert],
+        *,
+        index: str | None = None,
+        checkpoints: Mapping[str, str] | None = None,
+    ) -> list[Alert]:
+        """Store ``alerts`` not yet stored and return them; save ``checkpoints`` (rule id to
+        cursor of ``index``) in the same transaction, so both are kept or neither."""
+        stored = to_micros(now_utc())
+        new: list[Alert] = []
+        with self.workspace.lock("alerts"), self._conn() as conn, transaction(conn):
+            for alert in alerts:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        alert.alert_id,
+                        alert.rule["id"],
+                        level_rank(alert.level),
+                        to_micros(datetime.fromisoformat(alert.timestamp))
+                        if alert.timestamp
+                        else None,
+                        alert.host,
+                        alert.system["id"] if alert.system else None,
+                        stored,
+                        orjson.dumps(alert.to_dict(), default=str),
+                    ),
+                )
+                if cursor.rowcount:
+                    new.append(alert)
+            if checkpoints:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
+                    [(index, rule, value, stored) for rule, value in checkpoints.items()],
+                )
+        return new
+
+    def checkpoints(self, index: str) -> dict[str, str]:
+        """Rule id to the cursor continuous detection over ``index`` has reached."""
+        if not self.path.is_file():
+            return {}
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT rule_id, cursor FROM checkpoints WHERE index_name = ?", (index,)
+            ).fetchall()
+        return dict(rows)
+
+    def query(
+        self,
+        *,
+        level: str | None = None,
+        rule: str | None = None,
+        host: str | None = None,
+        system: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Stored alerts, newest first: at or above ``level``, of ``rule``, ``host``,
+        ``system``, with a timestamp at or after ``since``."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for sql, value in (
+            ("level_rank >= ?", level_rank(level) if level else None),
+            ("rule_id = ?", rule),
+            ("host = ?", host),
+            ("system_id = ?", system),
+            ("ts >= ?", to_micros(since)),
+        ):
+            if value is not None:
+                clauses.append(sql)
+                params.append(value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        tail = f" LIMIT {int(limit)}" if limit else ""
+        if not self.path.is_file():
+            return []
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT doc FROM alerts{where} ORDER BY ts DESC, alert_id{tail}", params
+            ).fetchall()
+        return [orjson.loads(doc) for (doc,) in rows]
+
+    def get(self, alert_id: str) -> dict[str, Any]:
+        """The alert with this id, or with this unique id prefix (at least 6 characters)."""
+        prefix = alert_id.strip().lower()
+        if len(prefix) < MIN_PREFIX:
+            raise UsageError(
+                f"alert id '{alert_id}' is too short",
+                hint=f"give at least {MIN_PREFIX} characters of the id",
+            )
+        rows = []
+        if self.path.is_file():
+            with self._conn() as conn:
+                rows = conn.execute(
+                    "SELECT doc FROM alerts WHERE alert_id >= ? AND alert_id < ? LIMIT 2",
+                    (prefix, prefix + "g"),
+                ).fetchall()
+        if not rows:
+            raise NotFoundError(f"no alert '{alert_id}'", hint="see 'socctl alerts list'")
+        if len(rows) > 1:
+            raise UsageError(
+                f"alert id prefix '{alert_id}' matches several alerts", hint="give more characters"
+            )
+        result: dict[str, Any] = orjson.loads(rows[0][0])
+        return result
