@@ -60,6 +60,10 @@ class Workspace:
         return self.root / "systems"
 
     @property
+    def dossiers_dir(self) -> Path:
+        return self.root / "dossiers"
+
+    @property
     def drills_dir(self) -> Path:
         return self.root / "drills"
 
@@ -139,7 +143,14 @@ def init_workspace(path: Path) -> Workspace:
     if (path / CONFIG_NAME).exists():
         raise UsageError("is already a socctl workspace", path=path)
     ws = Workspace(path.resolve())
-    for directory in (ws.systems_dir, ws.drills_dir, ws.trust_dir, ws.rules_dir, ws.playbooks_dir):
+    for directory in (
+        ws.systems_dir,
+        ws.dossiers_dir,
+        ws.drills_dir,
+        ws.trust_dir,
+        ws.rules_dir,
+        ws.playbooks_dir,
+    ):
         directory.mkdir(parents=True, exist_ok=True)
         keep = directory / ".gitkeep"
         if not any(directory.iterdir()):

@@ -39,7 +39,8 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
-def _compose(text: str, source: str) -> yaml.Node | None:
+def compose_node(text: str, source: str) -> yaml.Node | None:
+    """Parse text into a YAML node tree (no Python objects yet), refusing alias bombs."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -78,8 +79,32 @@ def _construct(node: yaml.Node | None, source: str) -> Any:
             path=source,
             line=mark.line + 1 if mark else None,
         ) from None
+    except ValueError as exc:  # an impossible date such as 2026-02-30
+        raise InputError(
+            f"impossible value: {exc}",
+            path=source,
+            line=_first_bad_timestamp(node),
+            hint="use a real date as YYYY-MM-DD",
+        ) from None
     finally:
         loader.dispose()
+
+
+def _first_bad_timestamp(node: yaml.Node) -> int | None:
+    """The line of the first timestamp scalar that does not make a real date."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode) and current.tag.endswith(":timestamp"):
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(current)
+            except ValueError:
+                return current.start_mark.line + 1
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(v for pair in reversed(current.value) for v in reversed(pair))
+    return None
 
 
 def read_text(path: Path) -> str:
@@ -103,7 +128,7 @@ def read_text(path: Path) -> str:
 
 def parse_yaml(text: str, source: str = "<string>") -> Any:
     """Parse YAML text safely, refusing alias bombs."""
-    return _construct(_compose(text, source), source)
+    return _construct(compose_node(text, source), source)
 
 
 def load_yaml(path: str | Path) -> Any:
@@ -112,7 +137,7 @@ def load_yaml(path: str | Path) -> Any:
     return parse_yaml(read_text(p), str(p))
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     """Follow a pydantic error location through the YAML node tree to a line number."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -154,20 +179,20 @@ def validate(model: type[M], data: Any, source: str, node: yaml.Node | None = No
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
         raise InputError(
-            message, path=source, line=_line_of(node, tuple(first["loc"])), hint=hint
+            message, path=source, line=line_of(node, tuple(first["loc"])), hint=hint
         ) from None
 
 
 def load_model(path: str | Path, model: type[M]) -> M:
     """Load a YAML file and validate it as ``model``."""
     p = Path(path)
-    node = _compose(read_text(p), str(p))
+    node = compose_node(read_text(p), str(p))
     return validate(model, _construct(node, str(p)), str(p), node)
 
 
 def parse_model(text: str, model: type[M], source: str) -> M:
     """Parse YAML text and validate it as ``model``."""
-    node = _compose(text, source)
+    node = compose_node(text, source)
     return validate(model, _construct(node, source), source, node)
 
 

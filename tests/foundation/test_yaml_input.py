@@ -84,3 +84,9 @@ def test_valid_document_loads_with_vietnamese_text(tmp_path: Path) -> None:
         write(tmp_path, "id: a\nyear: 2026\ncontacts: [{name: Nguyễn Thị Lan}]\n"), Doc
     )
     assert doc.contacts[0].name == "Nguyễn Thị Lan"
+
+
+def test_impossible_date_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        load_yaml(write(tmp_path, "id: a\nsince: 2026-01-10\nuntil: 2026-02-30\n"))
+    assert info.value.line == 3 and "impossible value" in info.value.message
