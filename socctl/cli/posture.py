@@ -2,9 +2,79 @@
 
 from __future__ import annotations
 
-from socctl.errors import UsageError
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from socctl.cli.context import state
+from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, render_rows, to_json, write_text
+from socctl.inventory.posture import LAYERS, Posture, compute_posture
 
 
-def posture() -> None:
-    """Systems by level and status, dossiers by state, overdue steps, 4-layer coverage."""
-    raise UsageError("'socctl posture' is not available yet: its issue has not landed")
+class PostureFailOn(StrEnum):
+    overdue = "overdue"
+    unapproved = "unapproved"
+
+
+def posture(
+    ctx: typer.Context,
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    fail_on: list[PostureFailOn] = typer.Option(
+        [],
+        "--fail-on",
+        help="Exit 1 when a step is overdue, or a system operates without an approved level.",
+    ),
+    as_of: str | None = AS_OF_OPTION,
+) -> None:
+    """Systems by level and status, dossiers by state, overdue steps, 4-layer coverage, systems
+    operating without an approved level, annual report dates."""
+    result = compute_posture(state(ctx).workspace(), parse_day(as_of, "--as-of"))
+    if fmt is Format.json:
+        write_text(to_json(result.as_dict()) + "\n", output)
+    elif fmt in (Format.csv, Format.ndjson):
+        write_text(render_rows([s.as_row() for s in result.systems], fmt), output)
+    else:
+        write_text(_tables(result), output)
+    failing = {
+        PostureFailOn.overdue: bool(result.overdue()),
+        PostureFailOn.unapproved: bool(result.without_approval()),
+    }
+    if any(failing[kind] for kind in fail_on):
+        raise typer.Exit(1)
+
+
+def _tables(result: Posture) -> str:
+    """The posture as a series of terminal tables."""
+    coverage = result.layer_coverage()
+    active = sum(s.status != "retired" for s in result.systems)
+    sections = [
+        (f"Systems by level and status on {result.as_of}", result.by_level_and_status(), None),
+        (
+            "Dossiers by state",
+            [{"state": k, "systems": v} for k, v in result.dossiers_by_state().items()],
+            None,
+        ),
+        (
+            "Overdue steps",
+            [s.as_row() for s in result.overdue()],
+            ["system", "level", "dossier", "awaiting", "due"],
+        ),
+        (
+            "Operating without an approved level",
+            [s.as_row() for s in result.without_approval()],
+            ["system", "name", "level", "dossier", "approved_level", "problem"],
+        ),
+        (
+            f"4-layer coverage ({active} active systems)",
+            [{"layer": LAYERS[k], "systems": v} for k, v in coverage.items()],
+            None,
+        ),
+        ("Annual reports", [vars(r) for r in result.annual_reports], None),
+    ]
+    return "".join(
+        render_rows(rows, Format.table, columns, title=title) if rows else f"{title}: none\n"
+        for title, rows, columns in sections
+    )

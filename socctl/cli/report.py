@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+
 import typer
 
-from socctl.cli.pending import pending
+from socctl.cli.context import state
+from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.output import OUTPUT_OPTION, write_text
+from socctl.errors import UsageError
+from socctl.inventory.posture import compute_posture, report_context
+from socctl.reports import render_html, write_pdf
 
-app = typer.Typer(
-    help="Reports for reviewers (HTML and PDF, in Vietnamese).", no_args_is_help=False
-)
-app.callback(invoke_without_command=True)(pending("report"))
+app = typer.Typer(help="Reports for reviewers (HTML and PDF, in Vietnamese).", no_args_is_help=True)
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+@app.command("posture")
+def posture(
+    ctx: typer.Context,
+    fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", "-f", help="html or pdf."),
+    output: Path | None = OUTPUT_OPTION,
+    as_of: str | None = AS_OF_OPTION,
+) -> None:
+    """The city's security posture by level, dossier state, deadlines and 4-layer coverage."""
+    ws = state(ctx).workspace()
+    context = report_context(compute_posture(ws, parse_day(as_of, "--as-of")))
+    override = ws.root / "reports"
+    html = render_html(
+        "posture.html.j2", context, override_dir=override if override.is_dir() else None
+    )
+    if fmt is ReportFormat.html:
+        write_text(html, output)
+        return
+    if output is None:
+        raise UsageError("a PDF needs --output FILE", hint="e.g. --output posture.pdf")
+    write_pdf(html, output)
+    typer.echo(f"wrote {output}")
