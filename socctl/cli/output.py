@@ -14,6 +14,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from socctl.storage import atomic_write
 
@@ -94,7 +95,7 @@ def _table(
     for col in cols:
         table.add_column((headers or {}).get(col, col))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(Text(_cell(row.get(c))) for c in cols))  # cells are data, not markup
     return table
 
 
