@@ -1,0 +1,143 @@
+"""Windows events: EVTX files (the ``evtx`` package) and their evtx_dump JSON form, flattened.
+
+The flat names follow Zircolite and Chainsaw so SigmaHQ's Windows rules match them: System
+values by their element name (``EventID``, ``Channel``, ``Computer``, ``EventRecordID``...),
+System attributes by theirs (``SystemTime``, ``ProcessID``, ``ThreadID``, ``UserID``,
+``Qualifiers``) except the provider's (``Provider_Name``, ``Provider_Guid``), and every
+``EventData``/``UserData`` value by its leaf name. Values stay strings or ints as in the source.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from evtx import PyEvtxParser
+
+from socctl.detection.event import Event
+from socctl.detection.inputs.lines import is_gzip, read_all
+from socctl.detection.inputs.malformed import Reporter
+from socctl.detection.inputs.timestamps import parse_iso
+
+#: Provider attributes keep the element's name as a prefix: ``Provider_Name``, ``Provider_Guid``.
+_PROVIDER_NAMES = {name: f"Provider_{name}" for name in ("Name", "Guid", "EventSourceName")}
+#: Value types of an EventData section that can be copied as it is.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Give up on a file after this many unreadable records in a row (a wrecked file).
+_MAX_CONSECUTIVE_ERRORS = 100
+
+
+def flatten_windows(event: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
+    """The flat field view of one ``Event`` object, and its ``SystemTime`` as UTC."""
+    fields: dict[str, Any] = {}
+    system = event.get("System")
+    if type(system) is dict:
+        for key, value in system.items():
+            if type(value) is not dict:
+                fields[key] = value
+                continue
+            attributes = value.get("#attributes")
+            if type(attributes) is dict:
+                if key == "Provider":
+                    for name, attribute in attributes.items():
+                        fields[_PROVIDER_NAMES.get(name) or f"Provider_{name}"] = attribute
+                else:
+                    fields.update(attributes)
+            if "#text" in value:
+                fields[key] = value["#text"]
+    for section in ("EventData", "UserData"):
+        data = event.get(section)
+        if type(data) is dict:
+            if (
+                "#text" in data
+                or "#attributes" in data
+                or not _SCALARS.issuperset(map(type, data.values()))
+            ):
+                _leaves(data, section, fields)
+            else:
+                fields.update(data)
+    system_time = fields.get("SystemTime")
+    return fields, parse_iso(system_time) if type(system_time) is str else None
+
+
+def _leaves(node: dict[str, Any], name: str, fields: dict[str, Any]) -> None:
+    """Every leaf of an EventData/UserData tree under its own name (``#text`` under its parent's)."""
+    for key, value in node.items():
+        kind = type(value)
+        if key == "#attributes":
+            if kind is dict:
+                for attribute, text in value.items():
+                    if not attribute.startswith("xmlns"):
+                        fields[attribute] = text
+        elif key == "#text":
+            fields[name] = value
+        elif kind is dict:
+            _leaves(value, key, fields)
+        elif kind is list and value and all(type(item) is dict for item in value):
+            _named_items(value, key, fields)
+        else:
+            fields[key] = value
+
+
+def _named_items(items: list[dict[str, Any]], name: str, fields: dict[str, Any]) -> None:
+    """``[{"@Name": "User", "#text": "x"}, ...]`` (XML-to-JSON converters) as ``User: x``."""
+    for item in items:
+        label = item.get("@Name", item.get("Name"))
+        if type(label) is str:
+            fields[label] = item.get("#text")
+        else:
+            _leaves(item, name, fields)
+
+
+def windows_event(record: dict[str, Any], source: str, ref: str) -> Event | None:
+    """An Event from ``{"Event": {...}}``; None when the record has no Event object."""
+    event = record.get("Event")
+    if type(event) is not dict:
+        return None
+    fields, timestamp = flatten_windows(event)
+    return Event(fields, record, source, ref, "windows", timestamp)
+
+
+def read_evtx(path: Path, report: Reporter) -> Iterator[Event]:
+    """Events of an EVTX file (gzip-compressed allowed); unreadable records are reported."""
+    target: str | io.BytesIO = io.BytesIO(read_all(path, report)) if is_gzip(path) else str(path)
+    try:
+        records = iter(PyEvtxParser(target).records_json())
+    except (RuntimeError, OSError, ValueError) as exc:
+        report.malformed("file header", f"not a readable EVTX file ({exc})")
+        return
+    source = str(path)
+    last = 0
+    errors = 0
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (RuntimeError, OSError, ValueError) as exc:
+            report.malformed(f"record after {last}", f"unreadable EVTX record ({exc})")
+            errors += 1
+            if errors >= _MAX_CONSECUTIVE_ERRORS:
+                report.malformed(
+                    f"record after {last}", "too many unreadable records; rest skipped"
+                )
+                return
+            continue
+        if record is None:
+            continue
+        errors = 0
+        last = record["event_record_id"]
+        try:
+            parsed = orjson.loads(record["data"])
+        except orjson.JSONDecodeError as exc:
+            report.malformed(f"record {last}", f"unreadable EVTX record ({exc})")
+            continue
+        event = windows_event(parsed, source, str(last))
+        if event is None:
+            report.malformed(f"record {last}", "EVTX record without an Event element")
+        else:
+            yield event
