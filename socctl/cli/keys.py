@@ -1,10 +1,91 @@
-"""``socctl keys``: signing keys for appraisals and approvals."""
+"""``socctl keys``: signing keys for appraisals and approvals, and the workspace's trust store."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from socctl.cli.pending import pending
+from socctl.cli.context import state
+from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, console, emit, emit_document
+from socctl.storage import dump_yaml
+from socctl.trust import Role, load_trust
+from socctl.trust.enroll import new_key
+from socctl.trust.keys import PASSPHRASE_ENV
+from socctl.trust.store import TrustedKey
 
-app = typer.Typer(help="Signing keys for appraisals and approvals.", no_args_is_help=False)
-app.callback(invoke_without_command=True)(pending("keys"))
+app = typer.Typer(
+    help="Signing keys for appraisals and approvals: new, list, show.", no_args_is_help=True
+)
+
+
+def _row(key: TrustedKey) -> dict[str, Any]:
+    entry = key.entry
+    return {
+        "slug": key.slug,
+        "person": entry.person,
+        "organisation": entry.organisation,
+        "roles": [str(role) for role in entry.roles],
+        "fingerprint": entry.fingerprint,
+        "added": entry.added.isoformat(),
+    }
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="The person's full name, e.g. 'Nguyễn Văn An'."),
+    org: str = typer.Option(..., "--org", help="The person's organisation."),
+    role: list[Role] = typer.Option(..., "--role", help="A role the key signs for (repeatable)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Private key file (default: ~/.config/socctl/keys/<slug>.pem)."
+    ),
+    slug: str | None = typer.Option(
+        None, "--slug", help="Name of the key (default: from --name, e.g. nguyen-van-an)."
+    ),
+) -> None:
+    """Make an Ed25519 key pair: the private key stays outside the workspace (mode 0600,
+    encrypted when SOCCTL_KEY_PASSPHRASE is set); the public key goes to trust/<slug>.yaml."""
+    made = new_key(
+        state(ctx).workspace(),
+        person=name,
+        organisation=org,
+        roles=role,
+        today=date.today(),
+        out=out,
+        slug=slug,
+    )
+    out_console = console()
+    out_console.print(f"trusted key:  {made.trust_file}", markup=False)
+    out_console.print(f"fingerprint:  {made.entry.fingerprint}", markup=False)
+    out_console.print(f"private key:  {made.private_key} (keep it secret)", markup=False)
+    if not made.encrypted:
+        out_console.print(f"note: not encrypted; set {PASSPHRASE_ENV} to encrypt", markup=False)
+
+
+@app.command("list")
+def list_keys(
+    ctx: typer.Context,
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+) -> None:
+    """The workspace's trusted keys: person, organisation, roles, fingerprint."""
+    rows = [_row(key) for key in load_trust(state(ctx).workspace()).all()]
+    emit(rows, fmt, output, title="Trusted keys")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Key name (slug) or fingerprint."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table (YAML) or json."),
+) -> None:
+    """One trusted key, with its public key."""
+    found = load_trust(state(ctx).workspace()).get(key)
+    data = _row(found) | {"public_key": found.entry.public_key, "file": str(found.path)}
+    if fmt in (Format.json, Format.ndjson):
+        emit_document(data, fmt)
+    else:
+        typer.echo(dump_yaml(data), nl=False)

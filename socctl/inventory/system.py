@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date
 from enum import StrEnum
@@ -13,6 +14,39 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 Slug = Annotated[str, Field(pattern=SLUG.pattern, description="lower-case letters, digits and '-'")]
+
+
+#: One DNS label: letters, digits and '-', not at either end.
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+HostSpec = (
+    ipaddress.IPv4Address
+    | ipaddress.IPv6Address
+    | ipaddress.IPv4Network
+    | ipaddress.IPv6Network
+    | str
+)
+
+
+def parse_host(text: str) -> HostSpec:
+    """A host as written in a component: an IP, a CIDR network or a DNS name (lower-case, no final dot)."""
+    value = text.strip()
+    if "/" in value:
+        try:
+            return ipaddress.ip_network(value)
+        except ValueError as exc:
+            raise ValueError(f"'{text}' is not a CIDR network ({exc})") from None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    name = value.lower().rstrip(".")
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"'{text}' is not a host name, IP address or CIDR network")
+    if all(label.isdigit() for label in labels):
+        raise ValueError(f"'{text}' is not a valid IP address")
+    return name
 
 
 class _Model(BaseModel):
@@ -83,6 +117,13 @@ class Component(_Model):
     kind: str = Field(description="e.g. web, database, network, scada, mail")
     hosts: list[str] = Field(default_factory=list, description="host names, IPs or CIDRs")
     classification: ClassificationOverride | None = None
+
+    @field_validator("hosts")
+    @classmethod
+    def _valid_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            parse_host(host)
+        return value
 
 
 class Assessment(_Model):
