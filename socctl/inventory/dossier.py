@@ -26,7 +26,6 @@ from socctl.errors import InputError, NotFoundError, UsageError
 from socctl.inventory.catalog import load_catalog
 from socctl.inventory.level import compute_level
 from socctl.inventory.regime import Deadline, DossierItem, applicable_regime, load_regime
-from socctl.inventory.regime import Role as Authority
 from socctl.inventory.regime import StepName as RegimeStep
 from socctl.inventory.store import SystemStore
 from socctl.inventory.system import SLUG, System
@@ -54,19 +53,6 @@ _HEADER = """\
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-#: Who acts for each authority the regimes name, among the roles of the workspace's trust store.
-#: Locally the city police act for the Ministry of Public Security (regulations.md, "Who is who");
-#: the Prime Minister, Defence and the Cipher Committee sign outside socctl.
-AUTHORITY_ROLES: dict[Authority, tuple[Role, ...]] = {
-    Authority.operator: (Role.it_officer,),
-    Authority.specialised_unit: (Role.specialised_unit,),
-    Authority.owner: (Role.owner,),
-    Authority.police: (Role.police,),
-    Authority.mps: (Role.police,),
-    Authority.dost: (Role.dost,),
-}
 
 
 @dataclass(frozen=True)
@@ -125,10 +111,6 @@ class DossierRules:
     transition_article: str
 
 
-def _roles(authorities: list[Authority]) -> tuple[Role, ...]:
-    return tuple(dict.fromkeys(r for a in authorities for r in AUTHORITY_ROLES.get(a, ())))
-
-
 def _requirements(items: list[DossierItem], level: int) -> tuple[Requirement, ...]:
     return tuple(Requirement(i.id, i.text, i.article) for i in items if level in i.levels)
 
@@ -142,7 +124,7 @@ def rules_for(regime_name: str, level: int) -> DossierRules:
     for name in ("submit", "appraise", "approve"):
         step = procedure.step(RegimeStep(name))
         if step is not None:
-            steps[name] = Rule(_roles(step.roles), step.deadline, step.article)
+            steps[name] = Rule(tuple(step.roles), step.deadline, step.article)
     periodic = regime.periodic(level)
     catalog = load_catalog(regime_name, level)
     catalogue = tuple(

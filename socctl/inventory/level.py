@@ -2,8 +2,9 @@
 
 One matching criterion suffices and the highest matching level wins (ND85 Art. 7-11, ND331
 Art. 8.2); a system made of components takes the highest level over itself and its components
-(ND85 Art. 5.2). A level the Prime Minister designated (``designated_level``) counts where the
-regime has a criterion for it; otherwise a warning says so.
+(ND85 Art. 5.2). A level the Prime Minister designated (``designated_level``) or a cybersecurity
+risk assessment calls for (``risk_assessed_level``, ND331 Art. 10.5) counts where the regime has a
+criterion for it; otherwise a warning says so.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 from socctl.errors import InputError
 from socctl.inventory.regime import Criterion, Regime, classification_facts
 from socctl.inventory.system import System
+
+#: Classification fields that state a level outright (a decision, a risk assessment).
+LEVEL_FIELDS = ("designated_level", "risk_assessed_level")
 
 
 @dataclass(frozen=True)
@@ -85,16 +89,28 @@ def compute_level(system: System, regime: Regime) -> LevelResult:
         )
     reasons.sort(key=lambda r: -r.level)
     level = reasons[0].level
-    warnings = []
-    designated = [
-        (component, c.designated_level)
-        for component, c in system.component_classifications()
-        if c.designated_level is not None and c.designated_level > level
-    ]
-    for component, designated_level in designated:
-        where = f"component {component}" if component else "the system"
+    warnings = _unmatched_level_fields(system, regime, level)
+    if regime.risk_assessment_required and system.classification.risk_assessed_level is None:
         warnings.append(
-            f"designated_level {designated_level} of {where} is not a criterion of {regime.id}; "
-            f"the proposed level stays {level} (check the decision and the regime)"
+            f"no cybersecurity risk assessment recorded: {regime.risk_assessment_required} "
+            "requires one when the level is determined (record its result as "
+            "classification.risk_assessed_level)"
         )
     return LevelResult(system.id, regime.id, level, tuple(reasons), tuple(warnings))
+
+
+def _unmatched_level_fields(system: System, regime: Regime, level: int) -> list[str]:
+    """Warnings for a designated or risk-assessed level above ``level`` that no criterion took."""
+    warnings = []
+    for component, classification in system.component_classifications():
+        for field in LEVEL_FIELDS:
+            value = getattr(classification, field)
+            inherited = component is not None and value == getattr(system.classification, field)
+            if value is None or value <= level or inherited:
+                continue
+            where = f"component {component}" if component else "the system"
+            warnings.append(
+                f"{field} {value} of {where} is not a criterion of {regime.id}; "
+                f"the proposed level stays {level} (check the decision and the regime)"
+            )
+    return warnings

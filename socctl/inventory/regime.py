@@ -36,6 +36,7 @@ from socctl.inventory.system import Classification, System
 from socctl.inventory.workdays import DeadlineUnit, due_date
 from socctl.resources import content_dir
 from socctl.storage.yamlio import load_model
+from socctl.trust.store import Role
 
 LEVELS = (1, 2, 3, 4, 5)
 REGIME_IDS = ("nd85", "nd331")
@@ -254,20 +255,9 @@ class _Model(BaseModel):
 
 Level = Annotated[int, Field(ge=1, le=5)]
 Article = Annotated[str, Field(min_length=3, description='e.g. "ND85 Điều 9 khoản 1"')]
-
-
-class Role(StrEnum):
-    """Who takes a step (trust roles in the workspace map people to these)."""
-
-    operator = "operator"  # đơn vị vận hành
-    specialised_unit = "specialised_unit"  # đơn vị chuyên trách về ATTT / an ninh mạng
-    owner = "owner"  # chủ quản hệ thống thông tin
-    police = "police"  # Công an thành phố (locally, for the Ministry of Public Security)
-    mps = "mps"  # Bộ Công an
-    mod = "mod"  # Bộ Quốc phòng
-    cipher_committee = "cipher_committee"  # Ban Cơ yếu Chính phủ
-    prime_minister = "prime_minister"  # Thủ tướng Chính phủ
-    dost = "dost"  # Sở Khoa học và Công nghệ
+Authority = Annotated[
+    str, Field(min_length=3, description="the body the law names, in Vietnamese, for documents")
+]
 
 
 class StepName(StrEnum):
@@ -310,7 +300,11 @@ class Deadline(_Model):
 
 class Step(_Model):
     step: StepName
-    roles: list[Role] = Field(min_length=1, description="any one of these roles may take it")
+    roles: list[Role] = Field(
+        description="the trust roles whose signature takes it (any one); empty when the "
+        "authority decides outside socctl (the Prime Minister's list)"
+    )
+    authority: Authority
     decides: Literal["level_dossier", "security_plan", "level5_list"] | None = None
     deadline: Deadline | None = None
     report_to: Role | None = None
@@ -357,7 +351,9 @@ class MonthDay(_Model):
 
 class ReportSubmission(_Model):
     by: list[Role] = Field(min_length=1)
+    by_authority: Authority
     to: Role
+    to_authority: Authority
     before: MonthDay = Field(description="strictly before this day of every year")
     article: Article
 
@@ -410,6 +406,11 @@ class Regime(_Model):
     catalog_note: str | None = None
     criteria: list[Criterion] = Field(min_length=5)
     component_rule: Article = Field(description="a system takes its highest component's level")
+    risk_assessment_required: Article | None = Field(
+        None,
+        description="the article requiring a cybersecurity risk assessment when the level is "
+        "determined; a system without risk_assessed_level then gets a warning",
+    )
     procedures: list[Procedure]
     periodic_assessment: list[PeriodicAssessment]
     annual_report: AnnualReport

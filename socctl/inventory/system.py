@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 #: A system or component id: a slug that is also a safe file name.
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -68,43 +68,87 @@ class DataSubjects(_Model):
     sensitive: int = Field(0, ge=0, description="data subjects with sensitive personal data")
 
 
+SecurityHarm = Literal["none", "harm", "serious", "especially_serious"]
+InfrastructureScope = Literal["organisation", "sector", "province", "national", "international"]
+Serves = Literal["internal", "citizens_and_businesses"]
+SystemType = Literal["information", "infrastructure", "industrial_control"]
+ConstructionGrade = Literal["special", "I", "II", "III", "IV"]
+
+_STATE_SECRET_HARM = (
+    "information includes state_secret but security_harm is none: set security_harm to the "
+    "harm sabotage would do to national security, harm (level 3), serious (level 4) or "
+    "especially_serious (level 5) (ND85 Art. 9.1, 10.1, 11.1; ND331 Art. 13.1, 14.1, 15.1)"
+)
+
+
 class Classification(_Model):
-    """What the level criteria look at (ND85 Art. 6-11, ND331 Art. 11-15)."""
+    """What the level criteria look at (ND85 Art. 6-11, ND331 Art. 9-15)."""
 
     information: list[InformationType] = ["public"]
-    security_harm: Literal["none", "harm", "serious", "especially_serious"] = "none"
-    serves: Literal["internal", "citizens_and_businesses"] = "internal"
-    system_type: Literal["information", "infrastructure", "industrial_control"] = "information"
+    security_harm: SecurityHarm = Field(
+        "none",
+        validate_default=True,
+        description="harm to national defence and security if a state-secret or "
+        "defence/security system is sabotaged",
+    )
+    serves: Serves = "internal"
+    system_type: SystemType = "information"
     online_public_service_level: int = Field(0, ge=0, le=4)
     conditional_business: bool = False
     handles_administrative_procedures: bool = False
     data_subjects: DataSubjects = DataSubjects()
-    infrastructure_scope: Literal[
-        "organisation", "sector", "province", "national", "international"
-    ] = "organisation"
+    infrastructure_scope: InfrastructureScope = "organisation"
     requires_24x7: bool = False
-    construction_grade: Literal["special", "I", "II", "III", "IV"] | None = None
+    construction_grade: ConstructionGrade | None = None
     national_important_data: bool = False
-    designated_level: int | None = Field(None, ge=1, le=5)
+    national_system: bool = Field(
+        False,
+        description="a national information system serving e-government (hệ thống thông tin "
+        "quốc gia phục vụ phát triển Chính phủ điện tử; ND85 Art. 10.2, ND331 Art. 14.2)",
+    )
+    national_security_works: bool = Field(
+        False,
+        description="the industrial control system runs works important to national security "
+        "(công trình quan trọng liên quan đến an ninh quốc gia; ND85 Art. 11.4, ND331 Art. 15.4)",
+    )
+    risk_assessed_level: int | None = Field(
+        None,
+        ge=1,
+        le=5,
+        description="the level the cybersecurity risk assessment under the risk-management "
+        "framework calls for (ND331 Art. 10); a higher risk than the criteria give raises the "
+        "level (Art. 10.5, 11.2, 12.4, 13.5, 14.4, 15.5)",
+    )
+    designated_level: int | None = Field(
+        None, ge=1, le=5, description="a level set by a decision of the Prime Minister"
+    )
+
+    @field_validator("security_harm")
+    @classmethod
+    def _state_secret_states_harm(cls, value: str, info: ValidationInfo) -> str:
+        if value == "none" and "state_secret" in info.data.get("information", ()):
+            raise ValueError(_STATE_SECRET_HARM)
+        return value
 
 
 class ClassificationOverride(_Model):
     """A component's classification: only the fields that differ from the system's."""
 
     information: list[InformationType] | None = None
-    security_harm: Literal["none", "harm", "serious", "especially_serious"] | None = None
-    serves: Literal["internal", "citizens_and_businesses"] | None = None
-    system_type: Literal["information", "infrastructure", "industrial_control"] | None = None
+    security_harm: SecurityHarm | None = None
+    serves: Serves | None = None
+    system_type: SystemType | None = None
     online_public_service_level: int | None = Field(None, ge=0, le=4)
     conditional_business: bool | None = None
     handles_administrative_procedures: bool | None = None
     data_subjects: DataSubjects | None = None
-    infrastructure_scope: (
-        Literal["organisation", "sector", "province", "national", "international"] | None
-    ) = None
+    infrastructure_scope: InfrastructureScope | None = None
     requires_24x7: bool | None = None
-    construction_grade: Literal["special", "I", "II", "III", "IV"] | None = None
+    construction_grade: ConstructionGrade | None = None
     national_important_data: bool | None = None
+    national_system: bool | None = None
+    national_security_works: bool | None = None
+    risk_assessed_level: int | None = Field(None, ge=1, le=5)
     designated_level: int | None = Field(None, ge=1, le=5)
 
     def apply(self, base: Classification) -> Classification:
@@ -176,12 +220,23 @@ class System(_Model):
 
     @field_validator("components")
     @classmethod
-    def _unique_components(cls, value: list[Component]) -> list[Component]:
+    def _valid_components(cls, value: list[Component], info: ValidationInfo) -> list[Component]:
+        """Unique ids; a component that adds state secrets states their harm."""
         seen: set[str] = set()
         for component in value:
             if component.id in seen:
                 raise ValueError(f"component id '{component.id}' appears twice")
             seen.add(component.id)
+        base = info.data.get("classification")
+        for component in value:
+            if base is None or component.classification is None:
+                continue
+            merged = component.classification.apply(base)
+            if merged.security_harm == "none" and "state_secret" in merged.information:
+                raise ValueError(
+                    f"component '{component.id}' (its classification with the system's): "
+                    + _STATE_SECRET_HARM
+                )
         return value
 
     def component_classifications(self) -> list[tuple[str | None, Classification]]:

@@ -24,16 +24,21 @@ SUFFIX = ".yaml"
 
 
 class Role(StrEnum):
-    """Who may take which step (appraise, approve, run a drill...)."""
+    """The people who sign in socctl; the one vocabulary for who may take which step.
 
-    it_officer = "it_officer"
-    specialised_unit = "specialised_unit"
-    owner = "owner"
-    police = "police"
-    dost = "dost"
-    soc = "soc"
-    red_team = "red_team"
-    drill_controller = "drill_controller"
+    The regimes (``assessments/regimes/*.yaml``) name these roles for each step and keep the
+    legal authority's name as text; the Prime Minister, Defence and the Cipher Committee decide
+    outside socctl.
+    """
+
+    it_officer = "it_officer"  # cán bộ CNTT, for the operator (đơn vị vận hành)
+    specialised_unit = "specialised_unit"  # đơn vị chuyên trách về ATTT / an ninh mạng
+    owner = "owner"  # chủ quản hệ thống thông tin
+    police = "police"  # Công an thành phố, locally for the Ministry of Public Security
+    dost = "dost"  # Sở Khoa học và Công nghệ
+    soc = "soc"  # Trung tâm an ninh mạng (SOC) thành phố
+    red_team = "red_team"  # đội tấn công trong diễn tập thực chiến
+    drill_controller = "drill_controller"  # ban điều hành diễn tập
 
 
 class SignatureError(InputError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from socctl.errors import InputError
 from socctl.inventory.level import LevelResult, compute_level
@@ -148,7 +149,7 @@ def test_level_5_national_data_store_nd85_art11_2_nd331_art15_2(regime: str) -> 
 
 @pytest.mark.parametrize("regime", ["nd85", "nd331"])
 def test_level_5_designated_by_the_prime_minister_nd85_art11_5_nd331_art15_5(regime: str) -> None:
-    result = level(regime, system(designated_level=5))
+    result = level(regime, system(designated_level=5, risk_assessed_level=2))
     assert result.level == 5 and not result.warnings
 
 
@@ -272,3 +273,141 @@ def test_an_incomplete_classification_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="meets no level criterion of nd85") as err:
         level("nd85", system(system_type="industrial_control"))
     assert "construction_grade" in str(err.value)
+
+
+# --- national systems, national-security works, risk assessment (ND85 Art. 10-11, ND331 Art. 10) --
+
+
+@pytest.mark.parametrize(
+    ("regime", "article"),
+    [("nd85", "ND85 Điều 10 khoản 2"), ("nd331", "ND331 Điều 14 khoản 2")],
+)
+def test_level_4_national_e_government_system_running_24x7(regime: str, article: str) -> None:
+    """Hệ thống thông tin quốc gia phục vụ phát triển Chính phủ điện tử, yêu cầu vận hành 24/7."""
+    national = system(national_system=True, requires_24x7=True)
+    result = level(regime, national)
+    assert result.level == 4 and article in articles(result)
+
+
+@pytest.mark.parametrize("regime", ["nd85", "nd331"])
+def test_a_national_system_that_may_stop_is_not_level_4_by_that_criterion(regime: str) -> None:
+    """ND85 Art. 10.2 / ND331 Art. 14.2 need both: a national system and 24/7 operation."""
+    assert level(regime, system(national_system=True)).level == 1
+    assert level(regime, system(requires_24x7=True)).level == 1
+
+
+@pytest.mark.parametrize("regime", ["nd85", "nd331"])
+def test_an_information_system_of_nationwide_scope_is_not_a_national_system(regime: str) -> None:
+    """Infrastructure scope applies to infrastructure; a national system is stated as such."""
+    nationwide = system(infrastructure_scope="national", requires_24x7=True)
+    assert level(regime, nationwide).level == 1
+
+
+@pytest.mark.parametrize(
+    ("regime", "article"),
+    [("nd85", "ND85 Điều 11 khoản 4"), ("nd331", "ND331 Điều 15 khoản 4")],
+)
+def test_level_5_control_of_works_important_to_national_security(regime: str, article: str) -> None:
+    """An industrial control system of works important to national security is level 5 whatever
+    the works' construction grade (công trình quan trọng liên quan đến an ninh quốc gia)."""
+    works = system(
+        system_type="industrial_control", construction_grade="III", national_security_works=True
+    )
+    result = level(regime, works)
+    assert result.level == 5 and articles(result) == {article}
+
+
+@pytest.mark.parametrize("regime", ["nd85", "nd331"])
+def test_national_security_works_only_count_for_industrial_control(regime: str) -> None:
+    """The criterion is about industrial control systems (ND85 Art. 11.4, ND331 Art. 15.4)."""
+    office = system(serves="internal", information=["public"], national_security_works=True)
+    assert level(regime, office).level == 1
+
+
+@pytest.mark.parametrize(
+    ("assessed", "article"),
+    [
+        (2, "ND331 Điều 12 khoản 4; Điều 10 khoản 5"),
+        (3, "ND331 Điều 13 khoản 5; Điều 10 khoản 5"),
+        (4, "ND331 Điều 14 khoản 4; Điều 10 khoản 5"),
+        (5, "ND331 Điều 15 khoản 5; Điều 10 khoản 5"),
+    ],
+)
+def test_a_higher_risk_raises_the_level_under_nd331_art10_5(assessed: int, article: str) -> None:
+    """Art. 10.5: a risk higher than the level determined obliges the owner to propose the higher
+    level; Art. 12.4-15.5 list the risk-assessed system among each level's criteria."""
+    board = system(serves="internal", information=["public"], risk_assessed_level=assessed)
+    result = level("nd331", board)
+    assert result.level == assessed
+    assert articles(result) == {article}
+    assert not result.warnings
+
+
+def test_a_lower_risk_does_not_lower_the_level_nd331_art8_2() -> None:
+    """The risk assessment only raises (Art. 10.5); the highest criterion wins (Art. 8.2)."""
+    portal = system(
+        serves="citizens_and_businesses",
+        handles_administrative_procedures=True,
+        risk_assessed_level=1,
+    )
+    result = level("nd331", portal)
+    assert result.level == 3
+    assert "ND331 Điều 11 khoản 2" in {r.article for r in result.reasons}
+
+
+def test_nd85_has_no_risk_assessment_criterion_and_says_so() -> None:
+    board = system(serves="internal", information=["public"], risk_assessed_level=3)
+    result = level("nd85", board)
+    assert result.level == 1
+    assert any("risk_assessed_level 3" in w and "nd85" in w for w in result.warnings)
+
+
+def test_nd331_warns_when_no_risk_assessment_is_recorded_art10_2_a() -> None:
+    """Art. 10.2.a: the owner assesses cybersecurity risk when the level is first determined."""
+    unassessed = level("nd331", system(serves="internal", information=["public"]))
+    assert any("ND331 Điều 10 khoản 2 điểm a" in w for w in unassessed.warnings)
+    assert not level("nd85", system(serves="internal", information=["public"])).warnings
+
+
+def test_a_level_a_component_inherits_is_warned_about_once() -> None:
+    """The system's designation is reported on the system, not again on each component."""
+    designated = system(
+        [{"id": "web", "name": "Web", "kind": "web", "classification": {"serves": "internal"}}],
+        serves="internal",
+        information=["public"],
+        designated_level=3,
+    )
+    assert len(level("nd85", designated).warnings) == 1
+
+
+@pytest.mark.parametrize("regime", ["nd85", "nd331"])
+def test_a_component_of_works_important_to_national_security_lifts_the_system(regime: str) -> None:
+    """ND85 Art. 5.2 / ND331 Art. 8.2 with a component stating the new field."""
+    scada = system(
+        [
+            {
+                "id": "cong-ngan-trieu",
+                "name": "Điều khiển cống ngăn triều",
+                "kind": "scada",
+                "classification": {"national_security_works": True},
+            }
+        ],
+        system_type="industrial_control",
+        construction_grade="II",
+    )
+    result = level(regime, scada)
+    assert result.level == 5
+    assert [r.component for r in result.deciding()] == ["cong-ngan-trieu"]
+
+
+def test_a_state_secret_system_must_state_the_harm_of_its_sabotage() -> None:
+    """ND85 Art. 9.1-11.1 / ND331 Art. 13.1-15.1 grade state-secret systems by that harm."""
+    with pytest.raises(ValidationError, match="security_harm"):
+        system(information=["state_secret"])
+    components = [{"id": "db", "name": "CSDL", "kind": "database"}]
+    secret_db = [{**components[0], "classification": {"information": ["state_secret"]}}]
+    with pytest.raises(ValidationError, match="component 'db'"):
+        system(secret_db, information=["personal"])
+    # A component adding state secrets may take the harm from the system's classification.
+    stated = system(secret_db, information=["personal"], security_harm="serious")
+    assert level("nd85", stated).level == 4

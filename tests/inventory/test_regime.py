@@ -11,7 +11,6 @@ import pytest
 
 from socctl.errors import InputError, NotFoundError
 from socctl.inventory.regime import (
-    Role,
     StepName,
     applicable_regime,
     classification_facts,
@@ -21,6 +20,7 @@ from socctl.inventory.regime import (
     regime_path,
 )
 from socctl.inventory.system import Classification, System
+from socctl.trust import Role
 
 ARTICLE = re.compile(r"^(ND85|TT12|ND331) Điều \d+")
 
@@ -79,13 +79,15 @@ def test_a_deadline_gives_its_due_date() -> None:
 
 @pytest.mark.parametrize("name", ["nd85", "nd331"])
 def test_who_appraises_and_approves_each_level(name: str) -> None:
-    """ND85 Art. 12 / ND331 Art. 18."""
+    """ND85 Art. 12, 14 / ND331 Art. 18, 20, in the trust roles of the people who sign."""
     regime = load_regime(name)
 
     def roles(lvl: int, step: StepName) -> set[Role]:
         found = regime.procedure(lvl).step(step)
         return set(found.roles) if found else set()
 
+    for lvl in (1, 2, 3):
+        assert roles(lvl, StepName.submit) == {Role.it_officer}  # the operator files it
     for lvl in (1, 2):
         assert roles(lvl, StepName.appraise) == {Role.specialised_unit}
         assert roles(lvl, StepName.approve) == {Role.specialised_unit}
@@ -94,11 +96,32 @@ def test_who_appraises_and_approves_each_level(name: str) -> None:
     assert roles(3, StepName.approve) == {Role.owner}
     for lvl in (4, 5):
         assert roles(lvl, StepName.professional_opinion) == {Role.specialised_unit}
-        assert roles(lvl, StepName.appraise) == {Role.mps, Role.police}
+        assert roles(lvl, StepName.submit) == {Role.owner}
+        # The Ministry of Public Security appraises; locally the city police sign for it.
+        assert roles(lvl, StepName.appraise) == {Role.police}
+        assert "Bộ Công an" in regime.procedure(lvl).step(StepName.appraise).authority  # type: ignore[union-attr]
         assert roles(lvl, StepName.approve) == {Role.owner}
     assert regime.procedure(5).step(StepName.approve).decides == "security_plan"  # type: ignore[union-attr]
-    assert roles(5, StepName.approve_list) == {Role.prime_minister}
-    assert roles(4, StepName.approve_list) == set()
+    prime_minister = regime.procedure(5).step(StepName.approve_list)
+    assert prime_minister is not None and prime_minister.authority == "Thủ tướng Chính phủ"
+    assert prime_minister.roles == []  # decided outside socctl: nobody signs it here
+    assert regime.procedure(4).step(StepName.approve_list) is None
+
+
+@pytest.mark.parametrize("name", ["nd85", "nd331"])
+def test_every_signing_role_of_a_regime_is_a_trust_role(name: str) -> None:
+    """One vocabulary: the regime names the roles people hold in the workspace's trust store."""
+    regime = load_regime(name)
+    named = [r for p in regime.procedures for s in p.steps for r in s.roles]
+    named += [r for s in regime.annual_report.submissions for r in (*s.by, s.to)]
+    assert named and all(isinstance(r, Role) for r in named)
+
+
+def test_a_regime_role_outside_the_trust_roles_is_refused(tmp_path: Path) -> None:
+    path = broken_copy(tmp_path, "        roles: [police]\n", "        roles: [mps]\n")
+    with pytest.raises(InputError) as err:
+        load_regime_file(path)
+    assert "roles" in str(err.value) and "roles: [mps]" in error_line(path, err.value)
 
 
 def test_periodic_assessment_nd85_art20_2_c() -> None:
@@ -114,8 +137,8 @@ def test_nd331_sets_no_fixed_assessment_period_art28_5() -> None:
     assert nd331.periodic(5).independent and not nd331.periodic(3).independent
 
 
-@pytest.mark.parametrize(("name", "to"), [("nd85", Role.mps), ("nd331", Role.mps)])
-def test_annual_report_dates_tt12_art13_nd331_art35(name: str, to: Role) -> None:
+@pytest.mark.parametrize("name", ["nd85", "nd331"])
+def test_annual_report_dates_tt12_art13_nd331_art35(name: str) -> None:
     report = load_regime(name).annual_report
     assert (report.period_from.in_year(2025), report.period_to.in_year(2026)) == (
         date(2025, 12, 15),
@@ -123,7 +146,8 @@ def test_annual_report_dates_tt12_art13_nd331_art35(name: str, to: Role) -> None
     )
     units, owner = report.submissions
     assert (units.to, units.before.in_year(2026)) == (Role.owner, date(2026, 12, 20))
-    assert (owner.to, owner.before.in_year(2026)) == (to, date(2026, 12, 25))
+    assert (owner.to, owner.before.in_year(2026)) == (Role.police, date(2026, 12, 25))
+    assert owner.to_authority == "Bộ Công an"  # ND331 Art. 35.4.b; TT12's ministry since 1/3/2025
 
 
 @pytest.mark.parametrize("name", ["nd85", "nd331"])

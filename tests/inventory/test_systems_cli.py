@@ -122,6 +122,20 @@ BAD_FILES = {
         + "components:\n  - {id: web, name: A, kind: web}\n  - {id: web, name: B, kind: web}\n",
         "components",
     ),
+    "state secret without its harm": (
+        MINIMAL + "classification:\n  information: [state_secret, personal]\n",
+        "classification.security_harm",
+    ),
+    "state secret stated harmless": (
+        MINIMAL + "classification:\n  information: [state_secret]\n  security_harm: none\n",
+        "security_harm",
+    ),
+    "component with state secrets without their harm": (
+        MINIMAL
+        + "components:\n  - id: db\n    name: DB\n    kind: database\n"
+        + "    classification: {information: [state_secret]}\n",
+        "component 'db'",
+    ),
     "alias bomb": (
         "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
         + "".join(
