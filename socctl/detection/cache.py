@@ -1,0 +1,69 @@
+"""The compiled-rule cache: one :mod:`marshal` file of entries keyed by content hash.
+
+A key is the hash of a rule file's text plus what its compiled form depends on (pipeline
+fingerprint, engine version), so an unchanged rule is never converted twice and a changed one
+never reuses a stale entry. The whole cache is one file read at start and written atomically
+when something was added: a warm run is a single read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+from pathlib import Path
+from typing import Any
+
+from socctl.storage import atomic_write
+
+#: Bump whenever the compiled form changes meaning: every entry is then recompiled.
+ENGINE_VERSION = "8"
+CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}.bin"
+#: Entries kept at most; beyond, the ones this run did not use are dropped.
+MAX_ENTRIES = 40_000
+
+
+def default_cache_dir() -> Path:
+    """``~/.cache/socctl`` (or ``$XDG_CACHE_HOME/socctl``): used when there is no workspace."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "socctl"
+
+
+class RuleCache:
+    """Entries from the cache file; :meth:`save` writes back when something changed."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / CACHE_NAME if directory is not None else None
+        self._entries: dict[str, Any] = {}
+        self._used: set[str] = set()
+        self._dirty = False
+        if self.path is not None and self.path.is_file():
+            with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+                loaded = marshal.loads(self.path.read_bytes())
+                if isinstance(loaded, dict):
+                    self._entries = loaded
+
+    def get(self, key: str) -> Any:
+        value = self._entries.get(key)
+        if value is not None:
+            self._used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        if self.path is None:
+            return
+        self._entries[key] = value
+        self._used.add(key)
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the cache if it changed; a cache that cannot be written is simply skipped."""
+        if self.path is None or not self._dirty:
+            return
+        entries = self._entries
+        if len(entries) > MAX_ENTRIES:
+            entries = {k: v for k, v in entries.items() if k in self._used}
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, marshal.dumps(entries))
+        self._dirty = False

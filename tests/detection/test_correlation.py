@@ -1,0 +1,179 @@
+"""Sigma correlation rules: true sliding windows, group-by, one match per window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from socctl.detection.engine import Detector
+from socctl.detection.event import Event
+from socctl.detection.match import Match
+from socctl.detection.rules import RuleSet, load_rules
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+FAILED = {
+    "title": "Failed logon",
+    "name": "failed_logon",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"Action": "fail"}, "condition": "sel"},
+}
+SUCCESS = {
+    "title": "Successful logon",
+    "name": "ok_logon",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"Action": "ok"}, "condition": "sel"},
+}
+
+
+def load(tmp_path: Path, correlation: dict[str, Any], *bases: dict[str, Any]) -> RuleSet:
+    docs = [
+        *(bases or (FAILED,)),
+        {
+            "title": "Correlation",
+            "id": "c0ffee00-0000-4000-8000-000000000001",
+            "correlation": correlation,
+        },
+    ]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    rules = load_rules([tmp_path / "rules.yml"], cache_dir=None, use_cache=False)
+    assert not rules.errors, rules.errors
+    return rules
+
+
+def ev(seconds: float, **fields: Any) -> Event:
+    return Event(
+        fields=fields,
+        data=fields,
+        source="t",
+        ref=str(seconds),
+        kind="generic",
+        timestamp=T0 + timedelta(seconds=seconds),
+    )
+
+
+def correlations(matches: list[Match]) -> list[Match]:
+    return [m for m in matches if m.is_correlation]
+
+
+def run(rules: RuleSet, *events: Event) -> list[Match]:
+    detector = Detector(rules)
+    return correlations([*detector.feed(events), *detector.flush()])
+
+
+def brute_force(count: int = 3, span: str = "1m", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "event_count",
+        "rules": ["failed_logon"],
+        "group-by": ["User"],
+        "timespan": span,
+        "condition": {"gte": count},
+        **extra,
+    }
+
+
+def test_event_count_uses_a_sliding_window_not_fixed_buckets(tmp_path: Path) -> None:
+    # 08:00:50, 08:01:10, 08:01:30: split by any fixed one-minute bucket, within one sliding minute
+    rules = load(tmp_path, brute_force())
+    found = run(rules, *(ev(s, Action="fail", User="an") for s in (50, 70, 90)))
+    assert len(found) == 1
+    window = found[0]
+    assert [e.ref for e in window.events] == ["50", "70", "90"]
+    assert window.window == (T0 + timedelta(seconds=50), T0 + timedelta(seconds=90))
+    assert window.group == {"User": "an"}
+
+
+def test_event_count_needs_the_events_within_the_timespan(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force())
+    assert run(rules, *(ev(s, Action="fail", User="an") for s in (0, 40, 80, 120))) == []
+
+
+def test_groups_are_counted_separately(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force())
+    events = [
+        ev(s, Action="fail", User=u) for s, u in ((1, "an"), (2, "binh"), (3, "an"), (4, "binh"))
+    ]
+    assert run(rules, *events) == []
+    found = run(rules, *events, ev(5, Action="fail", User="binh"))
+    assert [m.group for m in found] == [{"User": "binh"}]
+    assert len(found[0].events) == 3
+
+
+def test_one_match_per_window_then_counting_starts_again(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force())
+    found = run(rules, *(ev(s, Action="fail", User="an") for s in range(7)))
+    assert [len(m.events) for m in found] == [3, 3]
+
+
+def test_state_carries_across_feed_calls(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force())
+    detector = Detector(rules)
+    first = correlations(
+        list(detector.feed([ev(0, Action="fail", User="an"), ev(10, Action="fail", User="an")]))
+    )
+    second = correlations(list(detector.feed([ev(20, Action="fail", User="an")])))
+    assert first == [] and len(second) == 1
+
+
+def test_base_rule_of_a_correlation_alerts_only_with_generate(tmp_path: Path) -> None:
+    events = [ev(s, Action="fail", User="an") for s in (0, 1, 2)]
+    quiet = Detector(load(tmp_path, brute_force()))
+    assert [m.is_correlation for m in quiet.feed(events)] == [True]
+    loud = Detector(load(tmp_path, brute_force(generate=True)))
+    assert [m.is_correlation for m in loud.feed(events)] == [False, False, False, True]
+
+
+def test_value_count_counts_distinct_values(tmp_path: Path) -> None:
+    spray = {
+        "type": "value_count",
+        "rules": ["failed_logon"],
+        "group-by": ["Source"],
+        "timespan": "5m",
+        "condition": {"gte": 3, "field": "User"},
+    }
+    rules = load(tmp_path, spray)
+    same_user = [ev(s, Action="fail", Source="10.0.0.9", User="an") for s in range(5)]
+    assert run(rules, *same_user) == []
+    users = [
+        ev(s, Action="fail", Source="10.0.0.9", User=u) for s, u in enumerate(["a", "b", "a", "c"])
+    ]
+    found = run(rules, *users)
+    assert len(found) == 1 and found[0].group == {"Source": "10.0.0.9"}
+
+
+def test_temporal_needs_every_rule_within_the_window(tmp_path: Path) -> None:
+    both = {
+        "type": "temporal",
+        "rules": ["failed_logon", "ok_logon"],
+        "group-by": ["User"],
+        "timespan": "1m",
+    }
+    rules = load(tmp_path, both, FAILED, SUCCESS)
+    assert len(run(rules, ev(0, Action="ok", User="an"), ev(30, Action="fail", User="an"))) == 1
+    assert run(rules, ev(0, Action="ok", User="an"), ev(90, Action="fail", User="an")) == []
+    assert run(rules, ev(0, Action="ok", User="an"), ev(30, Action="fail", User="binh")) == []
+
+
+def test_temporal_ordered_needs_the_order(tmp_path: Path) -> None:
+    guessed = {
+        "type": "temporal_ordered",
+        "rules": ["failed_logon", "ok_logon"],
+        "group-by": ["User"],
+        "timespan": "1m",
+    }
+    rules = load(tmp_path, guessed, FAILED, SUCCESS)
+    assert run(rules, ev(0, Action="ok", User="an"), ev(10, Action="fail", User="an")) == []
+    found = run(rules, ev(0, Action="fail", User="an"), ev(10, Action="ok", User="an"))
+    assert [e.ref for e in found[0].events] == ["0", "10"]
+
+
+def test_correlation_with_an_unknown_rule_is_a_load_error(tmp_path: Path) -> None:
+    (tmp_path / "c.yml").write_text(
+        yaml.safe_dump({"title": "x", "correlation": {**brute_force(), "rules": ["nope"]}}),
+        encoding="utf-8",
+    )
+    rules = load_rules([tmp_path / "c.yml"], cache_dir=None, use_cache=False)
+    assert len(rules.errors) == 1 and "nope" in rules.errors[0].reason
