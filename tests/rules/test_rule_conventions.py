@@ -58,8 +58,8 @@ def test_rule_metadata_follows_the_conventions(rule_file: RuleFile) -> None:
 
 
 def test_socctl_rules_check_reports_no_error_for_the_shipped_tree() -> None:
-    folders = [str(RULES_DIR / folder) for folder in sorted(FOLDERS)]
-    result = CliRunner().invoke(app, ["rules", "check", *folders])
+    args = [arg for folder in sorted(FOLDERS) for arg in ("--rules", str(RULES_DIR / folder))]
+    result = CliRunner().invoke(app, ["rules", "check", *args])
     assert result.exit_code == 0, result.output
     named = [r.path.name for r in RULE_FILES if r.path.name in result.output]
     assert named == [], f"rules check reported problems:\n{result.output}"
