@@ -65,11 +65,15 @@ def _choice(text: str, options: list[str], default: str | None = None) -> str:
     )
 
 
-def _field_choice(text: str, field: str, default: str | None = None) -> str:
-    """Ask for a classification field whose values are a Literal."""
+def _field_choice(
+    text: str, field: str, default: str | None = None, excluding: tuple[str, ...] = ()
+) -> str:
+    """Ask for a classification field whose values are a Literal (less those ``excluding``)."""
     annotation = Classification.model_fields[field].annotation
     literals = [v for arg in get_args(annotation) or (annotation,) for v in get_args(arg) or (arg,)]
-    return _choice(text, [v for v in literals if isinstance(v, str)], default)
+    return _choice(
+        text, [v for v in literals if isinstance(v, str) and v not in excluding], default
+    )
 
 
 def _count(text: str, low: int = 0, high: int | None = None) -> int:
@@ -83,6 +87,20 @@ def _count(text: str, low: int = 0, high: int | None = None) -> int:
         return number
 
     return int(typer.prompt(text, default="0", value_proc=check))
+
+
+def _optional_level(text: str) -> int | None:
+    """A security level 1-5, or None when the answer is empty."""
+
+    def check(value: str) -> int | None:
+        if not value.strip():
+            return None
+        if value.strip() not in {"1", "2", "3", "4", "5"}:
+            raise typer.BadParameter("enter a level from 1 to 5, or nothing")
+        return int(value)
+
+    level: int | None = typer.prompt(text, default="", value_proc=check, show_default=False)
+    return level
 
 
 def _prompt_id(store: SystemStore) -> str:
@@ -122,9 +140,9 @@ def _prompt_system(store: SystemStore) -> dict[str, Any]:
     info_types = get_args(InformationType)
     info = _prompt_list(f"Information ({', '.join(info_types)}; comma-separated)", info_types)
     c: dict[str, Any] = {"information": info or ["public"]}
-    if "state_secret" in c["information"]:
+    if "state_secret" in c["information"]:  # a state secret always does some harm
         c["security_harm"] = _field_choice(
-            "Harm to national security if sabotaged", "security_harm"
+            "Harm to national security if sabotaged", "security_harm", excluding=("none",)
         )
     c["serves"] = _field_choice("Serves", "serves", "internal")
     if c["serves"] == "citizens_and_businesses":
@@ -140,13 +158,25 @@ def _prompt_system(store: SystemStore) -> dict[str, Any]:
         "sensitive": _count("Data subjects with sensitive personal data"),
     }
     c["system_type"] = _field_choice("System type", "system_type", "information")
+    if c["system_type"] == "information":
+        c["national_system"] = typer.confirm(
+            "National information system serving e-government (hệ thống thông tin quốc gia)?",
+            default=False,
+        )
     if c["system_type"] == "infrastructure":
         c["infrastructure_scope"] = _field_choice("Infrastructure serves", "infrastructure_scope")
+    if c["system_type"] == "infrastructure" or c.get("national_system"):
         c["requires_24x7"] = typer.confirm("Must run 24/7 with no unplanned stop?", default=False)
     if c["system_type"] == "industrial_control":
         c["construction_grade"] = _field_choice(
             "Grade of the construction works it controls", "construction_grade"
         )
+        c["national_security_works"] = typer.confirm(
+            "Are those works important to national security?", default=False
+        )
+    c["risk_assessed_level"] = _optional_level(
+        "Level the cybersecurity risk assessment calls for (1-5; empty if not assessed)"
+    )
     data["classification"] = c
     hosts = _prompt_list("Hosts (host names, IPs or CIDRs; comma-separated, empty for none)")
     if hosts:

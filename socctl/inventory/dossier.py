@@ -29,6 +29,7 @@ from socctl.inventory.regime import Deadline, DossierItem, applicable_regime, lo
 from socctl.inventory.regime import StepName as RegimeStep
 from socctl.inventory.store import SystemStore
 from socctl.inventory.system import SLUG, System
+from socctl.inventory.workdays import DeadlineUnit
 from socctl.reports.document import Document, Issuer, Signer
 from socctl.storage import atomic_write, dump_yaml, load_model
 from socctl.storage.yamlio import compose_node, line_of, read_text
@@ -928,6 +929,17 @@ LABELS_VI: dict[str, dict[str, str]] = {
         StepName.appraise: "Thẩm định",
         StepName.approve: "Phê duyệt",
         StepName.return_: "Trả lại hồ sơ",
+        RegimeStep.professional_opinion: "Ý kiến chuyên môn",
+        RegimeStep.reply_incomplete: "Thông báo hồ sơ chưa đầy đủ",
+        RegimeStep.approve_list: "Phê duyệt danh mục hệ thống cấp độ 5",
+    },
+    "deadline_unit": {
+        DeadlineUnit.working_days: "ngày làm việc",
+        DeadlineUnit.calendar_days: "ngày",
+    },
+    "deadline_start": {
+        "dossier_received": "kể từ ngày nhận hồ sơ",
+        "complete_dossier": "kể từ ngày nhận đủ hồ sơ hợp lệ",
     },
     "status": {
         ItemStatus.unassessed: "Chưa đánh giá",
@@ -965,6 +977,30 @@ def _rows(requirements: tuple[Requirement, ...], entries: dict[str, Entry]) -> l
         }
         for req in requirements
     ]
+
+
+def _procedure(regime: str, level: int) -> list[dict[str, Any]]:
+    """The regime's steps at ``level``: the authority the law names, the roles that sign for it
+    in socctl (none: it decides outside socctl), the deadline and the article."""
+    return [
+        {
+            "step": step.step.value,
+            "authority": step.authority,
+            "roles": [role.value for role in step.roles],
+            "deadline": step.deadline,
+            "article": step.article,
+        }
+        for step in load_regime(regime).procedure(level).steps
+    ]
+
+
+def _authority_of_roles(procedure: list[dict[str, Any]]) -> dict[str, str]:
+    """The authority each signing role acts for at this level (a role acts for one authority)."""
+    authorities: dict[str, str] = {}
+    for step in procedure:
+        for role in step["roles"]:
+            authorities.setdefault(role, step["authority"])
+    return authorities
 
 
 def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, Any]:
@@ -1006,6 +1042,8 @@ def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, An
         }
         for item in rules.catalogue
     ]
+    procedure = _procedure(dossier.regime, dossier.proposed_level)
+    acts_for = _authority_of_roles(procedure)
     return {
         "doc": doc,
         "labels": LABELS_VI,
@@ -1022,8 +1060,11 @@ def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, An
         "catalogue": catalogue,
         "catalogue_counts": Counter(row["status"] for row in catalogue),
         "clock": clock(dossier, system, today),
+        "procedure": procedure,
         "verification": {
             "ok": verification.ok,
-            "steps": [s.as_row() for s in verification.steps],
+            "steps": [
+                {**s.as_row(), "authority": acts_for.get(s.step.role)} for s in verification.steps
+            ],
         },
     }

@@ -89,8 +89,10 @@ class ReportDue:
     regime: str
     period_from: date
     period_to: date
-    by: list[str]
+    by: list[str]  # trust roles, for machines
+    by_authority: str  # who the law names, for documents
     to: str
+    to_authority: str
     before: date
     article: str
 
@@ -208,7 +210,9 @@ def annual_reports(regimes: set[str], today: date) -> list[ReportDue]:
                     report.period_from.in_year(year - 1),
                     report.period_to.in_year(year),
                     [r.value for r in submission.by],
+                    submission.by_authority,
                     submission.to.value,
+                    submission.to_authority,
                     submission.before.in_year(year),
                     submission.article,
                 )
@@ -232,14 +236,6 @@ STATUS_VI = {
     "retired": "Đã dừng",
 }
 DOSSIER_VI = {"none": "Chưa có hồ sơ", **{str(s): label for s, label in LABELS_VI["state"].items()}}
-ROLE_VI = {
-    "operator": "Đơn vị vận hành",
-    "specialised_unit": "Đơn vị chuyên trách ATTT",
-    "owner": "Chủ quản hệ thống thông tin",
-    "mps": "Bộ Công an",
-    "police": "Công an thành phố",
-    "dost": "Sở Khoa học và Công nghệ",
-}
 
 
 def report_context(result: Posture) -> dict[str, Any]:
@@ -262,7 +258,6 @@ def report_context(result: Posture) -> dict[str, Any]:
         "posture": result,
         "status_vi": STATUS_VI,
         "dossier_vi": DOSSIER_VI,
-        "role_vi": ROLE_VI,
         "layers": LAYERS,
         "active": active,
         "coverage": coverage,

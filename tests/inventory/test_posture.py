@@ -127,3 +127,13 @@ def test_table_output_names_every_section(office: Office) -> None:
         "Annual reports",
     ):
         assert title in out
+
+
+def test_annual_reports_carry_the_authority_beside_the_signing_role(office: Office) -> None:
+    """JSON keeps the trust roles for machines and the law's authority for documents."""
+    reports = posture(office, "--as-of", "2026-11-22")["annual_reports"]
+    to_ministry = [r for r in reports if r["by"] == ["owner"]]
+    assert to_ministry
+    for report in to_ministry:
+        assert (report["to"], report["to_authority"]) == ("police", "Bộ Công an")
+        assert report["by_authority"] == "Chủ quản hệ thống thông tin"

@@ -226,6 +226,8 @@ def test_interactive_add_asks_for_the_essentials(ws: Path) -> None:
         "4000",
         "0",
         "information",
+        "n",  # not a national information system
+        "",  # no risk assessment yet
         "hoidap.haiphong.gov.vn, 10.10.9.0/28",
     ]
     result = run(ws, "system", "add", input="\n".join(answers) + "\n")
@@ -238,6 +240,75 @@ def test_interactive_add_asks_for_the_essentials(ws: Path) -> None:
     assert data["classification"]["serves"] == "citizens_and_businesses"
     assert data["classification"]["data_subjects"] == {"basic": 4000, "sensitive": 0}
     assert data["components"][0]["hosts"] == ["hoidap.haiphong.gov.vn", "10.10.9.0/28"]
+    assert data["classification"]["national_system"] is False
+    assert data["classification"]["risk_assessed_level"] is None
+
+
+def add_interactively(ws: Path, classification: list[str]) -> Result:
+    """``system add`` answered: id, names, status, then the classification answers given."""
+    answers = [
+        "he-thong-moi",
+        "Hệ thống mới",
+        "UBND thành phố Hải Phòng",
+        "Trung tâm Dữ liệu thành phố",
+        "building",
+        *classification,
+        "",  # no hosts
+    ]
+    return run(ws, "system", "add", input="\n".join(answers) + "\n")
+
+
+def classification(ws: Path) -> dict[str, object]:
+    data = json.loads(run(ws, "system", "show", "he-thong-moi", "-f", "json").out)
+    result: dict[str, object] = data["classification"]
+    return result
+
+
+def level(ws: Path, regime: str) -> int:
+    result = run(ws, "system", "level", "he-thong-moi", "--regime", regime, "-f", "json")
+    assert result.code == 0, result.error
+    return int(json.loads(result.out)["level"])
+
+
+def test_interactive_state_secret_offers_only_a_harm(ws: Path) -> None:
+    """A state secret always harms national security (ND85 Art. 9-11, ND331 Art. 13-15)."""
+    answers = ["state_secret", "none", "serious", "internal", "0", "0", "information", "n", ""]
+    result = add_interactively(ws, answers)
+    assert result.code == 0, (result.error, result.out)
+    assert "(harm, serious, especially_serious)" in result.out
+    assert "use one of: harm, serious, especially_serious" in result.out  # 'none' asked again
+    assert classification(ws)["security_harm"] == "serious"
+    assert level(ws, "nd85") == level(ws, "nd331") == 4
+
+
+def test_interactive_national_system_running_24x7_is_level_4(ws: Path) -> None:
+    """ND85 Art. 10.2, ND331 Art. 14.2: a national e-government system that must run 24/7."""
+    answers = ["public", "internal", "0", "0", "information", "y", "y", ""]
+    result = add_interactively(ws, answers)
+    assert result.code == 0, (result.error, result.out)
+    assert classification(ws)["national_system"] is True
+    assert classification(ws)["requires_24x7"] is True
+    assert level(ws, "nd85") == level(ws, "nd331") == 4
+
+
+def test_interactive_industrial_control_of_national_security_works_is_level_5(ws: Path) -> None:
+    """ND85 Art. 11.4, ND331 Art. 15.4: works important to national security, whatever grade."""
+    answers = ["public", "internal", "0", "0", "industrial_control", "III", "y", ""]
+    result = add_interactively(ws, answers)
+    assert result.code == 0, (result.error, result.out)
+    assert "national security" in result.out
+    assert classification(ws)["national_security_works"] is True
+    assert level(ws, "nd85") == level(ws, "nd331") == 5
+
+
+def test_interactive_risk_assessed_level_is_optional_and_checked(ws: Path) -> None:
+    """ND331 Art. 10.5: a higher risk than the criteria give raises the level."""
+    answers = ["public", "internal", "0", "0", "information", "n", "7", "3"]
+    result = add_interactively(ws, answers)
+    assert result.code == 0, (result.error, result.out)
+    assert "enter a level from 1 to 5" in result.out  # 7 refused, asked again
+    assert classification(ws)["risk_assessed_level"] == 3
+    assert level(ws, "nd331") == 3
 
 
 def test_interactive_add_refuses_an_existing_id(ws: Path, tmp_path: Path) -> None:

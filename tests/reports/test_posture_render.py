@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,9 +24,81 @@ def office(tmp_path: Path) -> Office:
     return office
 
 
-def report(office: Office, fmt: str, target: Path) -> Path:
-    ok(office.ws, "report", "posture", "--format", fmt, "--output", str(target))
+def report(office: Office, fmt: str, target: Path, *args: str) -> Path:
+    ok(office.ws, "report", "posture", "--format", fmt, "--output", str(target), *args)
     return target
+
+
+@dataclass
+class Table:
+    """A rendered table: the section (h2) it is in, its caption and its rows of cell texts."""
+
+    section: str
+    caption: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, str]]:
+        """The body rows keyed by the header row's cells."""
+        header, *body = self.rows
+        return [dict(zip(header, row, strict=True)) for row in body]
+
+
+class _Tables(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.section = ""
+        self.tables: list[Table] = []
+        self.text: list[str] | None = None  # the h2, caption or cell being read
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(Table(self.section))
+        elif tag == "tr" and self.tables:
+            self.tables[-1].rows.append([])
+        elif tag in ("h2", "caption", "td", "th"):
+            self.text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.text is None or tag not in ("h2", "caption", "td", "th"):
+            return
+        text = re.sub(r"\s+", " ", " ".join(self.text)).strip()
+        self.text = None
+        if tag == "h2":
+            self.section = text
+        elif tag == "caption":
+            self.tables[-1].caption = text
+        else:
+            self.tables[-1].rows[-1].append(text)
+
+    def handle_data(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+
+def tables(html: str, section: str) -> list[Table]:
+    """The tables of the section whose heading contains ``section``."""
+    parser = _Tables()
+    parser.feed(html)
+    parser.close()
+    return [t for t in parser.tables if section in t.section]
+
+
+def test_annual_reports_name_the_authorities_the_law_names(office: Office, tmp_path: Path) -> None:
+    """TT12 Art. 13.4 / ND331 Art. 35.4: units report to the owner before 20/12, the owner to the
+    Ministry of Public Security before 25/12 (not to the city police, who only appraise locally)."""
+    html = report(office, "html", tmp_path / "p.html", "--as-of", "2026-11-22").read_text("utf-8")
+    (table,) = tables(html, "Báo cáo định kỳ hằng năm")
+    rows = table.records()
+    assert {r["Trước ngày"] for r in rows} == {"20/12/2026", "25/12/2026"}
+    for row in rows:
+        if row["Trước ngày"] == "20/12/2026":
+            assert "đơn vị vận hành" in row["Đơn vị báo cáo"]
+            assert row["Gửi"] == "Chủ quản hệ thống thông tin"
+        else:
+            assert row["Đơn vị báo cáo"] == "Chủ quản hệ thống thông tin"
+            assert row["Gửi"] == "Bộ Công an"
+        for raw in ("it_officer", "specialised_unit", "owner", "police"):
+            assert raw not in row["Đơn vị báo cáo"] + row["Gửi"]
 
 
 @pytest.mark.browser
