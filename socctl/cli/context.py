@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from socctl.workspace import Workspace, find_workspace, open_workspace
+if TYPE_CHECKING:
+    from socctl.workspace import Workspace
 
 
 class Lang(StrEnum):
@@ -24,12 +26,16 @@ class AppState:
 
     def workspace(self) -> Workspace:
         """The workspace the command works in; fails clearly when there is none."""
+        from socctl.workspace import find_workspace, open_workspace
+
         if self._workspace is None:
             self._workspace = open_workspace(find_workspace(self.workspace_path))
         return self._workspace
 
     def optional_workspace(self) -> Workspace | None:
         """The workspace if one is found, else None (for commands that work without one)."""
+        from socctl.workspace import find_workspace
+
         path = find_workspace(self.workspace_path)
         if path is None or not (path / "socctl.toml").is_file():
             return None

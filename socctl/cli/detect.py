@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,15 +35,14 @@ from socctl.detection.alerts import (
     summary_row,
     suppress,
 )
-from socctl.detection.continuous import IndexDetection, Interrupted
 from socctl.detection.rules import RuleSet, default_rule_paths, load_rules
 from socctl.detection.runner import RunStats, run_files
 from socctl.errors import InputError, UsageError
-from socctl.inventory.hosts import HostIndex
-from socctl.store import EmbeddedStore
-from socctl.store.alerts import AlertStore
 from socctl.timeutil import now_utc, parse_duration, parse_time
-from socctl.workspace import Workspace
+
+if TYPE_CHECKING:
+    from socctl.detection.continuous import IndexDetection
+    from socctl.workspace import Workspace
 
 app = typer.Typer(help="Run Sigma detections over log files or an index.", no_args_is_help=True)
 
@@ -96,6 +96,8 @@ def _progress(unit: str) -> Iterator[Callable[[int, int | None], None]]:
 def _lookup(ws: Workspace | None) -> Lookup | None:
     if ws is None:
         return None
+    from socctl.inventory.hosts import HostIndex
+
     try:
         return HostIndex.from_workspace(ws).lookup
     except InputError as exc:
@@ -240,6 +242,11 @@ def run(
         workers = settings.workers if settings else 0
     summary = Summary()
 
+    if index is not None and ws is not None:
+        from socctl.detection.continuous import IndexDetection
+        from socctl.store import EmbeddedStore
+        from socctl.store.alerts import AlertStore
+
     if every is not None and ws is not None and index is not None:
         detection = IndexDetection(EmbeddedStore(ws), index, ruleset, AlertStore(ws), lookup)
         _watch(
@@ -265,6 +272,8 @@ def run(
     else:
         alerts = _file_alerts(ruleset, files, (input_format, workers), lookup, summary)
         if ws is not None:
+            from socctl.store.alerts import AlertStore
+
             summary.stored = len(AlertStore(ws).add(alerts))
 
     shown = suppress(alerts, fields, span) if fields else alerts
@@ -292,6 +301,8 @@ def _watch(
     fmt: Format,
 ) -> None:
     """Cycles until SIGINT/SIGTERM; each prints its new alerts and a summary line."""
+    from socctl.detection.continuous import Interrupted
+
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, console, emit, emit_document
-from socctl.storage import dump_yaml
+from socctl.storage.yamlio import dump_yaml
 from socctl.trust import Role, load_trust
 from socctl.trust.enroll import new_key
 from socctl.trust.keys import PASSPHRASE_ENV

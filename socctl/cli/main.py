@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
 from socctl import __version__
-from socctl.cli import (
-    alerts,
-    detect,
-    dossier,
-    drill,
-    keys,
-    logs,
-    posture,
-    report,
-    rules,
-    system,
-)
-from socctl.cli import workspace as workspace_cli
 from socctl.cli.context import AppState, Lang
 from socctl.cli.output import err_console
 from socctl.errors import SocctlError
-
-app = typer.Typer(
-    name="socctl",
-    help="Security operations for Hai Phong: inventory and dossiers, Sigma detection, live-fire drills.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
 
 #: Exit code for an unexpected internal error (a bug, not bad input).
 EXIT_INTERNAL = 70
@@ -44,7 +25,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     workspace: Path | None = typer.Option(
@@ -63,20 +43,83 @@ def main(
     ctx.obj = AppState(workspace_path=workspace, lang=lang)
 
 
-workspace_cli.register(app)
-app.command("posture")(posture.posture)
-for _name, _group in (
-    ("system", system),
-    ("dossier", dossier),
-    ("rules", rules),
-    ("logs", logs),
-    ("detect", detect),
-    ("alerts", alerts),
-    ("drill", drill),
-    ("report", report),
-    ("keys", keys),
-):
-    app.add_typer(_group.app, name=_name)
+#: Command groups: the module that implements each, and its one-line help. A run imports only
+#: the group it calls (start-up time matters: detection is timed as a whole process).
+GROUPS: dict[str, tuple[str, str]] = {
+    "system": (
+        "socctl.cli.system",
+        "Inventory of information systems: add, list, show, edit, retire, level, lookup, gate.",
+    ),
+    "dossier": (
+        "socctl.cli.dossier",
+        "Security-level dossiers: new, check, show, submit, appraise, approve, return, verify, render.",
+    ),
+    "rules": ("socctl.cli.rules", "Sigma rules: check, list, coverage."),
+    "logs": ("socctl.cli.logs", "The embedded log store: ingest, indices."),
+    "detect": ("socctl.cli.detect", "Run Sigma detections over log files or an index."),
+    "alerts": ("socctl.cli.alerts", "The workspace's alert store: list, show."),
+    "drill": ("socctl.cli.drill", "Live-fire cyber-defence drills: plan, run, score, report."),
+    "report": ("socctl.cli.report", "Reports for reviewers (HTML and PDF, in Vietnamese)."),
+    "keys": ("socctl.cli.keys", "Signing keys for appraisals and approvals."),
+}
+#: Top-level commands: module, function name, one-line help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("socctl.cli.workspace", "init", "Create a workspace."),
+    "posture": (
+        "socctl.cli.posture",
+        "posture",
+        "Systems by level and status, dossiers by state, overdue steps, 4-layer coverage.",
+    ),
+}
+_VALUE_OPTIONS = {"--workspace", "-w", "--lang"}
+
+
+def _requested(argv: Sequence[str]) -> str | None:
+    """The command or group named on the command line, if any."""
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in _VALUE_OPTIONS:
+            args[:1] = []
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _placeholder() -> None:
+    """Stands in, in the top-level listing, for a command that this run does not call."""
+
+
+def create_app(wanted: str | None = None, *, everything: bool = True) -> typer.Typer:
+    """The socctl app; with ``everything=False`` only the command ``wanted`` is imported."""
+    app = typer.Typer(
+        name="socctl",
+        help="Security operations for Hai Phong: inventory and dossiers, Sigma detection, live-fire drills.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(main)
+    for name, (module, function, text) in COMMANDS.items():
+        if everything or name == wanted:
+            app.command(name)(getattr(importlib.import_module(module), function))
+        else:
+            app.command(name, help=text)(_placeholder)
+    for name, (module, text) in GROUPS.items():
+        group = (
+            importlib.import_module(module).app
+            if everything or name == wanted
+            else typer.Typer(help=text)
+        )
+        app.add_typer(group, name=name, help=text)
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``socctl.cli.main.app``: the whole app, every command imported (tests, completion)."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)
 
 
 def _fail(message: str, code: int) -> None:
@@ -86,6 +129,9 @@ def _fail(message: str, code: int) -> None:
 
 def run() -> None:
     """Console-script entry point: no traceback reaches the user for bad input."""
+    wanted = _requested(sys.argv[1:])
+    completing = any(key.startswith("_SOCCTL") for key in os.environ)
+    app = create_app(wanted, everything=completing or wanted not in {*GROUPS, *COMMANDS})
     try:
         app()  # standalone: usage errors exit 2 with typer's own message
     except KeyboardInterrupt:

@@ -11,15 +11,17 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
 from socctl.detection.event import Event
 from socctl.detection.match import Match
 from socctl.errors import UsageError
-from socctl.inventory.hosts import SystemRef
 from socctl.timeutil import to_utc
+
+if TYPE_CHECKING:  # the inventory is only needed when a workspace names systems
+    from socctl.inventory.hosts import SystemRef
 
 #: Sigma levels, lowest first.
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -66,7 +68,7 @@ IP_FIELDS = (
 _EMPTY = {"", "-", "N/A", "n/a", "null", "None"}
 
 Origin = Literal["file", "index"]
-Lookup = Callable[[str], SystemRef | None]
+Lookup = Callable[[str], "SystemRef | None"]
 
 
 def level_rank(level: str | None) -> int:

@@ -31,8 +31,8 @@ from socctl.inventory.store import SystemStore
 from socctl.inventory.system import SLUG, System
 from socctl.inventory.workdays import DeadlineUnit
 from socctl.reports.document import Document, Issuer, Signer
-from socctl.storage import atomic_write, dump_yaml, load_model
-from socctl.storage.yamlio import compose_node, line_of, read_text
+from socctl.storage import atomic_write
+from socctl.storage.yamlio import compose_node, dump_yaml, line_of, load_model, read_text
 from socctl.timeutil import now_utc
 from socctl.trust.keys import fingerprint, load_private_key
 from socctl.trust.signing import Signature, canonical_bytes, sign

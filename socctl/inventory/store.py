@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from socctl.errors import InputError, NotFoundError
 from socctl.inventory.system import SLUG, Status, System
-from socctl.storage import atomic_write, dump_yaml, load_model
-from socctl.storage.yamlio import parse_model, read_text
+from socctl.storage import atomic_write
+from socctl.storage.yamlio import dump_yaml, load_model, parse_model, read_text
 from socctl.workspace import Workspace
 
 if TYPE_CHECKING:

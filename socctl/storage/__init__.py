@@ -1,7 +1,9 @@
-"""Safe storage: atomic writes, the workspace lock and bounded, validated YAML."""
+"""Safe storage: atomic writes, the workspace lock and (in ``yamlio``) bounded, validated YAML.
+
+``yamlio`` is imported from its module (it pulls in pydantic) so that light commands stay fast.
+"""
 
 from socctl.storage.atomic import atomic_write
 from socctl.storage.lock import workspace_lock
-from socctl.storage.yamlio import dump_yaml, load_model, load_yaml
 
-__all__ = ["atomic_write", "dump_yaml", "load_model", "load_yaml", "workspace_lock"]
+__all__ = ["atomic_write", "workspace_lock"]

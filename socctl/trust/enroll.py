@@ -10,7 +10,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from socctl.errors import InputError, UsageError
-from socctl.storage import atomic_write, dump_yaml
+from socctl.storage import atomic_write
+from socctl.storage.yamlio import dump_yaml
 from socctl.trust.keys import (
     default_key_dir,
     fingerprint,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from socctl.errors import InputError, NotFoundError
 from socctl.inventory.system import SLUG
-from socctl.storage import load_model
+from socctl.storage.yamlio import load_model
 from socctl.trust.keys import ALGORITHM, fingerprint, public_key_from_b64
 from socctl.trust.signing import Signature
 from socctl.workspace import Workspace
