@@ -15,17 +15,10 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+from socctl.reports.pdf import BROWSER_FLAGS
+
 #: Offline, throw-away browser: the same switches socctl prints PDFs with.
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-)
+FLAGS = (*BROWSER_FLAGS, "--hide-scrollbars")
 TIMEOUT = 120
 #: A4 at 150 dpi.
 A4_WINDOW = (1240, 1754)

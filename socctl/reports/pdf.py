@@ -17,7 +17,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DEFAULT_TIMEOUT = 120.0
 
 #: Headless, offline, throw-away profile: nothing is fetched, nothing persists.
-_FLAGS = (
+BROWSER_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -25,7 +25,6 @@ _FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--no-pdf-header-footer",
 )
 
 
@@ -59,7 +58,8 @@ def html_to_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         pdf = Path(tmp) / "report.pdf"
         command = [
             str(chromium),
-            *_FLAGS,
+            *BROWSER_FLAGS,
+            "--no-pdf-header-footer",
             f"--user-data-dir={Path(tmp) / 'profile'}",
             f"--print-to-pdf={pdf}",
             page.as_uri(),
