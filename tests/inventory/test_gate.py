@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_dossier_workflow import SYSTEM, Office, approve_all, fill, make_office, ok, run
+from office import SYSTEM, Office, approve_all, fill, make_office, ok, run
 
 
 @pytest.fixture

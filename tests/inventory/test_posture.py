@@ -9,17 +9,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_dossier_workflow import REPO, SYSTEM, Office, approve_all, fill, make_office, ok, run
-
-EXAMPLES = sorted((REPO / "assessments" / "examples").glob("*.yaml"))
+from office import (
+    EXAMPLES,
+    SYSTEM,
+    Office,
+    approve_all,
+    fill,
+    office_with_examples,
+    ok,
+    run,
+)
 
 
 @pytest.fixture
 def office(tmp_path: Path) -> Office:
-    office = make_office(tmp_path)
-    for example in EXAMPLES:
-        if example.stem != SYSTEM:
-            ok(office.ws, "system", "add", str(example))
+    office = office_with_examples(tmp_path)
     return office
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import dump_dom, elements, pdf_page_count, pdf_text, visible_text
-from inventory.test_dossier_workflow import (
+from office import (
     EXAMPLE,
     SYSTEM,
     Office,

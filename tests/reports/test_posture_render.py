@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 from browser import dump_dom, elements, pdf_page_count, pdf_text, visible_text
-from inventory.test_dossier_workflow import REPO, SYSTEM, Office, approve_all, make_office, ok
-
-EXAMPLES = sorted((REPO / "assessments" / "examples").glob("*.yaml"))
+from office import SYSTEM, Office, approve_all, office_with_examples, ok
 
 
 @pytest.fixture
 def office(tmp_path: Path) -> Office:
-    office = make_office(tmp_path)
-    for example in EXAMPLES:
-        if example.stem != SYSTEM:
-            ok(office.ws, "system", "add", str(example))
+    office = office_with_examples(tmp_path)
     approve_all(office)
     return office
 
