@@ -10,6 +10,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, to_json
 from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row
+from socctl.i18n import headers, t
 from socctl.store.alerts import AlertStore
 from socctl.timeutil import now_utc, parse_duration, parse_time
 
@@ -40,7 +41,8 @@ def list_alerts(
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """List stored alerts, newest first."""
-    found = AlertStore(state(ctx).workspace()).query(
+    app_state = state(ctx)
+    found = AlertStore(app_state.workspace()).query(
         level=parse_level(level) if level else None,
         rule=rule,
         host=host,
@@ -51,7 +53,10 @@ def list_alerts(
     if fmt in (Format.json, Format.ndjson):
         emit(found, fmt, output)
     else:
-        emit([summary_row(a) for a in found], fmt, output, SUMMARY_COLUMNS)
+        lang = app_state.terminal_lang()
+        rows = [summary_row(a) for a in found]
+        title = t("alerts.list.title", lang)
+        emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
 
 
 @app.command("show")
@@ -62,11 +67,13 @@ def show(
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Show one alert in full, with its original event."""
-    alert = AlertStore(state(ctx).workspace()).get(alert_id)
+    app_state = state(ctx)
+    alert = AlertStore(app_state.workspace()).get(alert_id)
     if fmt in (Format.json, Format.ndjson):
         emit_document(alert, fmt, output)
         return
     row = summary_row(alert)
     rows = [{"field": key, "value": value} for key, value in row.items()]
     rows.append({"field": "event", "value": to_json(alert["event"])})
-    emit(rows, fmt, output, ["field", "value"])
+    lang = app_state.terminal_lang()
+    emit(rows, fmt, output, ["field", "value"], headers=headers(lang))

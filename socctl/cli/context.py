@@ -46,7 +46,11 @@ class AppState:
         if self.lang is not None:
             return self.lang.value
         ws = self.optional_workspace()
-        return ws.settings.lang if ws else "en"
+        if ws is not None:
+            return ws.settings.lang
+        from socctl.config import load_settings
+
+        return load_settings(None).lang
 
     def document_lang(self) -> str:
         """Language of documents (dossiers, reports): --lang, else Vietnamese."""

@@ -38,6 +38,7 @@ from socctl.detection.alerts import (
 from socctl.detection.rules import RuleSet, default_rule_paths, load_rules
 from socctl.detection.runner import RunStats, run_files
 from socctl.errors import InputError, UsageError
+from socctl.i18n import headers, number, t
 from socctl.timeutil import now_utc, parse_duration, parse_time
 
 if TYPE_CHECKING:
@@ -59,41 +60,45 @@ class Summary:
     stored: int | None = None
     started: float = field(default_factory=time.monotonic)
 
-    def line(self, ruleset: RuleSet, alerts: Sequence[Alert]) -> str:
+    def line(self, ruleset: RuleSet, alerts: Sequence[Alert], lang: str) -> str:
         levels = Counter(a.level or "none" for a in alerts)
         by_level = ", ".join(
             f"{lvl} {levels[lvl]}" for lvl in (*reversed(LEVELS), "none") if levels[lvl]
         )
         failed = len(ruleset.errors)
+        run = len(ruleset.rules) - failed
         parts = [
-            f"events {self.events:,}",
-            f"rules {len(ruleset.rules) - failed} run, {failed} failed to load",
-            f"alerts {len(alerts)}" + (f" ({by_level})" if by_level else ""),
-            f"malformed {self.malformed}",
+            t("detect.summary.events", lang, n=number(self.events, lang)),
+            t("detect.summary.rules", lang, run=run, failed=failed),
+            t("detect.summary.alerts", lang, n=len(alerts))
+            + (f" ({by_level})" if by_level else ""),
+            t("detect.summary.malformed", lang, n=self.malformed),
         ]
         if self.stored is not None:
-            parts.append(f"new in alert store {self.stored}")
-        parts.append(f"{time.monotonic() - self.started:.2f} s")
-        return "summary: " + " · ".join(parts)
+            parts.append(t("detect.summary.stored", lang, n=self.stored))
+        seconds = number(time.monotonic() - self.started, lang, 2)
+        parts.append(t("detect.summary.seconds", lang, n=seconds))
+        return t("detect.summary", lang, parts=" · ".join(parts))
 
 
-def _warn(text: str) -> None:
-    err_console.print(f"warning: {text}", markup=False, soft_wrap=True)
+def _warn(text: str, lang: str) -> None:
+    err_console.print(t("warning", lang, text=text), markup=False, soft_wrap=True)
 
 
 @contextmanager
-def _progress(unit: str) -> Iterator[Callable[[int, int | None], None]]:
+def _progress(unit: str, lang: str) -> Iterator[Callable[[int, int | None], None]]:
     """A progress bar on stderr when it is a terminal; yields ``update(done, total)``."""
     if not err_console.is_terminal:
         yield lambda _done, _total: None
         return
-    columns = [TextColumn(unit), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    label = t(f"detect.progress.{unit}", lang)
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(unit, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def _lookup(ws: Workspace | None) -> Lookup | None:
+def _lookup(ws: Workspace | None, lang: str) -> Lookup | None:
     if ws is None:
         return None
     from socctl.inventory.hosts import HostIndex
@@ -101,7 +106,7 @@ def _lookup(ws: Workspace | None) -> Lookup | None:
     try:
         return HostIndex.from_workspace(ws).lookup
     except InputError as exc:
-        _warn(f"alerts will not name systems: {exc}")
+        _warn(t("detect.no_systems", lang, error=exc), lang)
         return None
 
 
@@ -111,10 +116,11 @@ def _file_alerts(
     options: tuple[str | None, int],
     lookup: Lookup | None,
     summary: Summary,
+    lang: str,
 ) -> list[Alert]:
     input_format, workers = options
     stats = RunStats()
-    with _progress("bytes") as progress:
+    with _progress("bytes", lang) as progress:
         matches = run_files(
             ruleset,
             [p.resolve() for p in paths],
@@ -126,9 +132,9 @@ def _file_alerts(
         alerts = [build_alert(m, "file", lookup) for m in matches]
     summary.events, summary.malformed = stats.events, stats.malformed
     for record in stats.malformed_records[:SHOWN_PROBLEMS]:
-        _warn(str(record))
+        _warn(str(record), lang)
     if stats.malformed > SHOWN_PROBLEMS:
-        _warn(f"{stats.malformed} malformed records in all (skipped)")
+        _warn(t("detect.malformed_total", lang, n=stats.malformed), lang)
     return alerts
 
 
@@ -148,11 +154,12 @@ def _suppress_fields(values: Sequence[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _output(alerts: Sequence[Alert], fmt: Format, output: Path | None) -> None:
+def _output(alerts: Sequence[Alert], fmt: Format, output: Path | None, lang: str) -> None:
     if fmt in (Format.json, Format.ndjson):
         emit([a.to_dict() for a in alerts], fmt, output)
     else:
-        emit([summary_row(a.to_dict()) for a in alerts], fmt, output, SUMMARY_COLUMNS)
+        rows = [summary_row(a.to_dict()) for a in alerts]
+        emit(rows, fmt, output, SUMMARY_COLUMNS, headers=headers(lang, "alert"))
 
 
 @app.command("run")
@@ -237,7 +244,8 @@ def run(
         use_cache=not no_cache and (settings.cache if settings else True),
         pipeline=pipeline,
     )
-    lookup = _lookup(ws)
+    lang = app_state.terminal_lang()
+    lookup = _lookup(ws, lang)
     if workers is None:
         workers = settings.workers if settings else 0
     summary = Summary()
@@ -256,39 +264,39 @@ def run(
             parse_duration(lookback or "1m"),
             fields,
             span,
-            fmt,
+            (fmt, lang),
         )
         return
 
     if index is not None and ws is not None:
         store = EmbeddedStore(ws)
         total = store.count(index, begin, finish)
-        with _progress("events") as progress:
+        with _progress("events", lang) as progress:
             detection = IndexDetection(
                 store, index, ruleset, AlertStore(ws), lookup, lambda done: progress(done, total)
             )
             result = detection.run(begin, finish)
         alerts, summary.events, summary.stored = result.alerts, result.events, len(result.new)
     else:
-        alerts = _file_alerts(ruleset, files, (input_format, workers), lookup, summary)
+        alerts = _file_alerts(ruleset, files, (input_format, workers), lookup, summary, lang)
         if ws is not None:
             from socctl.store.alerts import AlertStore
 
             summary.stored = len(AlertStore(ws).add(alerts))
 
     shown = suppress(alerts, fields, span) if fields else alerts
-    _output(shown, fmt, output)
-    _report_rule_errors(ruleset)
-    err_console.print(summary.line(ruleset, alerts), markup=False, soft_wrap=True)
+    _output(shown, fmt, output, lang)
+    _report_rule_errors(ruleset, lang)
+    err_console.print(summary.line(ruleset, alerts, lang), markup=False, soft_wrap=True)
     if threshold is not None and any(level_rank(a.level) >= level_rank(threshold) for a in alerts):
         raise typer.Exit(1)
 
 
-def _report_rule_errors(ruleset: RuleSet) -> None:
+def _report_rule_errors(ruleset: RuleSet, lang: str) -> None:
     for error in ruleset.errors[:SHOWN_PROBLEMS]:
-        _warn(f"rule not loaded: {error}")
+        _warn(t("detect.rule_not_loaded", lang, error=error), lang)
     if len(ruleset.errors) > SHOWN_PROBLEMS:
-        _warn(f"{len(ruleset.errors)} rules not loaded in all; 'socctl rules check' lists them")
+        _warn(t("detect.rules_not_loaded_total", lang, n=len(ruleset.errors)), lang)
 
 
 def _watch(
@@ -298,9 +306,10 @@ def _watch(
     lookback: timedelta,
     fields: list[str],
     span: timedelta,
-    fmt: Format,
+    output: tuple[Format, str],
 ) -> None:
     """Cycles until SIGINT/SIGTERM; each prints its new alerts and a summary line."""
+    fmt, lang = output
     from socctl.detection.continuous import Interrupted
 
     stop = threading.Event()
@@ -318,13 +327,14 @@ def _watch(
                 break
             summary.events, summary.stored = result.events, len(result.new)
             if result.new:
-                _output(suppress(result.new, fields, span) if fields else result.new, fmt, None)
+                shown = suppress(result.new, fields, span) if fields else result.new
+                _output(shown, fmt, None, lang)
             err_console.print(
-                summary.line(detection.ruleset, result.new), markup=False, soft_wrap=True
+                summary.line(detection.ruleset, result.new, lang), markup=False, soft_wrap=True
             )
             stop.wait(max(0.0, every.total_seconds() - (time.monotonic() - summary.started)))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    err_console.print("stopped: checkpoints saved", markup=False)
+    err_console.print(t("detect.stopped", lang), markup=False)
     sys.stdout.flush()

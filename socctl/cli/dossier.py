@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, write_text
 from socctl.errors import InputError, UsageError
+from socctl.i18n import headers, t
 from socctl.inventory import dossier as core
 from socctl.inventory.store import SystemStore
 from socctl.reports import render_html, render_markdown, write_pdf
@@ -85,13 +87,21 @@ def new(
             )
         dossier = core.new_dossier(system, assessed.regime, level or assessed.level, assessed.basis)
         core.save_dossier(ws, dossier)
+    lang = state(ctx).terminal_lang()
     counts = ", ".join(
-        f"{len(getattr(dossier, name))} {name.replace('_', ' ')}" for name in core.SECTIONS
+        f"{len(getattr(dossier, name))} {t(f'section.{name}', lang)}" for name in core.SECTIONS
     )
-    typer.echo(
-        f"created {path.relative_to(ws.root)}: {assessed.regime} level {dossier.proposed_level} "
-        f"({assessed.regime_reason}); {counts}, {len(dossier.catalogue)} catalogue items"
+    created = t(
+        "dossier.created",
+        lang,
+        path=path.relative_to(ws.root),
+        regime=assessed.regime,
+        level=dossier.proposed_level,
+        reason=assessed.regime_reason,
+        counts=counts,
+        items=len(dossier.catalogue),
     )
+    typer.echo(created)
 
 
 @app.command("check")
@@ -109,11 +119,11 @@ def check(
     ws = state(ctx).workspace()
     day = parse_day(as_of, "--as-of")
     result = _check(ws, system_id, day)
-    title = (
-        f"{result.system}: {result.regime} level {result.level}, {result.state.value}"
-        + (f", {result.clock.awaiting} due {result.clock.due.isoformat()}" if result.clock else "")
-        + f" — {len(result.findings)} finding(s)"
-    )
+    lang = state(ctx).terminal_lang()
+    title = _title(lang, result.system, result.regime, result.level, result.state.value)
+    if result.clock:
+        title += ", " + _due(lang, result.clock)
+    title += " — " + t("dossier.findings", lang, n=len(result.findings))
     rows = [f.as_row() for f in result.findings]
     if fmt is Format.json:
         emit_document(
@@ -130,9 +140,19 @@ def check(
         )
     else:
         columns = ["severity", "kind", "ref", "problem", "article", "blocks"]
-        emit(rows, fmt, output, columns, title=title)
+        emit(rows, fmt, output, columns, title=title, headers=headers(lang))
     if any(result.has(core.Severity(kind.value)) for kind in fail_on):
         raise typer.Exit(1)
+
+
+def _title(lang: str, system: str, regime: str, level: int, current: str) -> str:
+    """``ID: REGIME level N, STATE``: the first words of a dossier's table title."""
+    return t("dossier.title", lang, system=system, regime=regime, level=level, state=current)
+
+
+def _due(lang: str, running: core.Clock) -> str:
+    awaiting = t(f"awaiting.{running.awaiting}", lang).lower()
+    return t("dossier.due", lang, awaiting=awaiting, due=running.due.isoformat())
 
 
 def _check(ws: Workspace, system_id: str, day: date) -> core.CheckResult:
@@ -182,21 +202,28 @@ def show(
             output,
         )
         return
-    flag = ""
+    lang = state(ctx).terminal_lang()
+    title = _title(lang, system_id, dossier.regime, dossier.proposed_level, current.value)
     if running is not None:
-        flag = f"; {running.awaiting} due {running.due.isoformat()} ({running.article})"
-        flag += " — OVERDUE" if running.overdue else ""
-    title = f"{system_id}: {dossier.regime} level {dossier.proposed_level}, {current.value}{flag}"
-    emit(history, fmt, output, title=title)
+        title += f"; {_due(lang, running)} ({running.article})"
+        title += " — " + t("dossier.overdue", lang) if running.overdue else ""
+    columns = ["step", "date", "signer", "organisation", "role", "detail"]
+    emit(history, fmt, output, columns, title=title, headers=headers(lang))
 
 
-def _step(ctx: typer.Context, system_id: str, request: core.StepInput, verb: str) -> None:
+def _step(ctx: typer.Context, system_id: str, request: core.StepInput) -> None:
     ws = state(ctx).workspace()
     step = core.take_step(ws, system_id, request, today())
-    typer.echo(
-        f"{verb} dossier {system_id} on {step.date.isoformat()}, signed by {step.signer} "
-        f"({step.role}, {step.organisation})"
+    done = t(
+        f"dossier.done.{request.step.value}",
+        state(ctx).terminal_lang(),
+        system=system_id,
+        day=step.date.isoformat(),
+        signer=step.signer,
+        role=step.role,
+        organisation=step.organisation,
     )
+    typer.echo(done)
 
 
 @app.command("submit")
@@ -208,7 +235,7 @@ def submit(
 ) -> None:
     """Submit the complete dossier for appraisal (signed)."""
     request = core.StepInput(core.StepName.submit, key, parse_day(on, "--date"))
-    _step(ctx, system_id, request, "submitted")
+    _step(ctx, system_id, request)
 
 
 @app.command("appraise")
@@ -228,7 +255,7 @@ def appraise(
         organisation=organisation,
         opinion=opinion,
     )
-    _step(ctx, system_id, request, "appraised")
+    _step(ctx, system_id, request)
 
 
 @app.command("approve")
@@ -245,7 +272,7 @@ def approve(
     request = core.StepInput(
         core.StepName.approve, key, parse_day(on, "--date"), decision_number=decision_number
     )
-    _step(ctx, system_id, request, "approved")
+    _step(ctx, system_id, request)
 
 
 @app.command("return")
@@ -258,7 +285,7 @@ def return_(
 ) -> None:
     """Return the dossier to draft with the reasons (signed)."""
     request = core.StepInput(core.StepName.return_, key, parse_day(on, "--date"), reason=reason)
-    _step(ctx, system_id, request, "returned")
+    _step(ctx, system_id, request)
 
 
 @app.command("verify")
@@ -282,8 +309,11 @@ def verify(
         )
     else:
         columns = ["step", "date", "signer", "role", "current", "ok", "problem"]
-        title = f"{system_id}: {result.state.value}, {len(rows)} signed step(s)"
-        emit(rows, fmt, output, columns, title=title)
+        lang = state(ctx).terminal_lang()
+        title = t(
+            "dossier.verify.title", lang, system=system_id, state=result.state.value, n=len(rows)
+        )
+        emit(rows, fmt, output, columns, title=title, headers=headers(lang))
     if not result.ok:
         problems = result.problems()
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -302,19 +332,47 @@ def render(
     output: Path | None = OUTPUT_OPTION,
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
-    """The dossier as a Vietnamese document (ND85 Art. 15 / ND331 Art. 21-22, TT12 Art. 8)."""
-    ws = state(ctx).workspace()
-    context = core.document_context(ws, system_id, parse_day(as_of, "--as-of"))
+    """The dossier as a document (ND85 Art. 15 / ND331 Art. 21-22, TT12 Art. 8); Vietnamese
+    unless --lang en."""
+    app_state = state(ctx)
+    ws = app_state.workspace()
+    lang = app_state.document_lang()
+    context = _in_language(core.document_context(ws, system_id, parse_day(as_of, "--as-of")), lang)
     override = ws.root / "reports"
     override_dir = override if override.is_dir() else None
     if fmt is DocFormat.md:
-        write_text(render_markdown("dossier.md.j2", context, override_dir=override_dir), output)
+        markdown = render_markdown("dossier.md.j2", context, override_dir=override_dir, lang=lang)
+        write_text(markdown, output)
         return
-    html = render_html("dossier.html.j2", context, override_dir=override_dir)
+    html = render_html("dossier.html.j2", context, override_dir=override_dir, lang=lang)
     if fmt is DocFormat.html:
         write_text(html, output)
         return
     if output is None:
         raise UsageError("a PDF needs --output FILE", hint="e.g. --output dossier.pdf")
     write_pdf(html, output)
-    typer.echo(f"wrote {output}")
+    typer.echo(t("wrote", app_state.terminal_lang(), path=output))
+
+
+def _in_language(context: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The context with the document's frame (title, subject, metadata, signer) in ``lang``.
+
+    The core builds the frame in Vietnamese; the labels in the body come from the templates.
+    """
+    if lang == "vi":
+        return context
+    doc, system, dossier = context["doc"], context["system"], context["dossier"]
+    signer = doc.signer and doc.signer.model_copy(update={"title": t("doc.dossier.signer", lang)})
+    frame = {
+        "lang": lang,
+        "title": t("doc.dossier.title", lang),
+        "subject": t("doc.dossier.subject", lang, name=system["name"], level=dossier["level"]),
+        "metadata": {
+            t("doc.dossier.system_id", lang): system["id"],
+            t("doc.dossier.regime", lang): t(f"regime.{dossier['regime']}", lang),
+            t("doc.dossier.state", lang): t(f"state.{dossier['state']}", lang),
+            t("doc.dossier.content_hash", lang): dossier["content_sha256"][:16],
+        },
+        "signer": signer,
+    }
+    return {**context, "doc": doc.model_copy(update=frame)}

@@ -10,6 +10,7 @@ import typer
 
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, console, emit, emit_document
+from socctl.i18n import headers, t
 from socctl.storage.yamlio import dump_yaml
 from socctl.trust import Role, load_trust
 from socctl.trust.enroll import new_key
@@ -57,12 +58,15 @@ def new(
         out=out,
         slug=slug,
     )
-    out_console = console()
-    out_console.print(f"trusted key:  {made.trust_file}", markup=False)
-    out_console.print(f"fingerprint:  {made.entry.fingerprint}", markup=False)
-    out_console.print(f"private key:  {made.private_key} (keep it secret)", markup=False)
+    lang = state(ctx).terminal_lang()
+    lines = [
+        t("keys.new.trust_file", lang, path=made.trust_file),
+        t("keys.new.fingerprint", lang, fingerprint=made.entry.fingerprint),
+        t("keys.new.private_key", lang, path=made.private_key),
+    ]
     if not made.encrypted:
-        out_console.print(f"note: not encrypted; set {PASSPHRASE_ENV} to encrypt", markup=False)
+        lines.append(t("keys.new.unencrypted", lang, env=PASSPHRASE_ENV))
+    console().print("\n".join(lines), markup=False)
 
 
 @app.command("list")
@@ -72,8 +76,10 @@ def list_keys(
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """The workspace's trusted keys: person, organisation, roles, fingerprint."""
-    rows = [_row(key) for key in load_trust(state(ctx).workspace()).all()]
-    emit(rows, fmt, output, title="Trusted keys")
+    app_state = state(ctx)
+    rows = [_row(key) for key in load_trust(app_state.workspace()).all()]
+    lang = app_state.terminal_lang()
+    emit(rows, fmt, output, title=t("keys.list.title", lang), headers=headers(lang, "key"))
 
 
 @app.command("show")

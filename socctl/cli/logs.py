@@ -9,6 +9,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
 from socctl.detection.alerts import iso_utc
+from socctl.i18n import headers, t
 from socctl.store import EmbeddedStore
 
 app = typer.Typer(help="The embedded log store: ingest, indices.", no_args_is_help=True)
@@ -31,10 +32,12 @@ def ingest(
     """Load log files into an index; records already in it are not added again."""
     store = EmbeddedStore(state(ctx).workspace())
     stats = store.ingest(paths, index, input_format)
+    lang = state(ctx).terminal_lang()
     for record in stats.malformed_examples[:SHOWN_MALFORMED]:
-        err_console.print(f"warning: {record}", markup=False, soft_wrap=True)
+        err_console.print(t("warning", lang, text=record), markup=False, soft_wrap=True)
     if stats.malformed > SHOWN_MALFORMED:
-        err_console.print(f"warning: {stats.malformed} malformed records in all", markup=False)
+        total = t("logs.malformed_total", lang, n=stats.malformed)
+        err_console.print(t("warning", lang, text=total), markup=False)
     row = {
         "index": index,
         "files": stats.files,
@@ -43,7 +46,7 @@ def ingest(
         "duplicates": stats.duplicates,
         "malformed": stats.malformed,
     }
-    emit([row], fmt, output)
+    emit([row], fmt, output, headers=headers(lang))
 
 
 @app.command("indices")
@@ -51,7 +54,8 @@ def indices(
     ctx: typer.Context, fmt: Format = FORMAT_OPTION, output: Path | None = OUTPUT_OPTION
 ) -> None:
     """List the indices with their event counts and time ranges."""
-    store = EmbeddedStore(state(ctx).workspace())
+    app_state = state(ctx)
+    store = EmbeddedStore(app_state.workspace())
     rows = [
         {
             "index": info.name,
@@ -62,4 +66,6 @@ def indices(
         }
         for info in store.indices()
     ]
-    emit(rows, fmt, output, ["index", "events", "first", "last", "size_mb"])
+    lang = app_state.terminal_lang()
+    columns = ["index", "events", "first", "last", "size_mb"]
+    emit(rows, fmt, output, columns, title=t("logs.indices.title", lang), headers=headers(lang))

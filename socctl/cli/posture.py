@@ -10,7 +10,8 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.dossier import AS_OF_OPTION, parse_day
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, render_rows, to_json, write_text
-from socctl.inventory.posture import LAYERS, Posture, compute_posture
+from socctl.i18n import headers, t
+from socctl.inventory.posture import Posture, compute_posture
 
 
 class PostureFailOn(StrEnum):
@@ -37,7 +38,7 @@ def posture(
     elif fmt in (Format.csv, Format.ndjson):
         write_text(render_rows([s.as_row() for s in result.systems], fmt), output)
     else:
-        write_text(_tables(result), output)
+        write_text(_tables(result, state(ctx).terminal_lang()), output)
     failing = {
         PostureFailOn.overdue: bool(result.overdue()),
         PostureFailOn.unapproved: bool(result.without_approval()),
@@ -46,35 +47,37 @@ def posture(
         raise typer.Exit(1)
 
 
-def _tables(result: Posture) -> str:
-    """The posture as a series of terminal tables."""
+def _tables(result: Posture, lang: str) -> str:
+    """The posture as a series of terminal tables in ``lang``."""
     coverage = result.layer_coverage()
     active = sum(s.status != "retired" for s in result.systems)
     sections = [
-        (f"Systems by level and status on {result.as_of}", result.by_level_and_status(), None),
+        (t("posture.by_level", lang, day=result.as_of), result.by_level_and_status(), None),
         (
-            "Dossiers by state",
+            t("posture.dossiers", lang),
             [{"state": k, "systems": v} for k, v in result.dossiers_by_state().items()],
             None,
         ),
         (
-            "Overdue steps",
+            t("posture.overdue", lang),
             [s.as_row() for s in result.overdue()],
             ["system", "level", "dossier", "awaiting", "due"],
         ),
         (
-            "Operating without an approved level",
+            t("posture.without_approval", lang),
             [s.as_row() for s in result.without_approval()],
             ["system", "name", "level", "dossier", "approved_level", "problem"],
         ),
         (
-            f"4-layer coverage ({active} active systems)",
-            [{"layer": LAYERS[k], "systems": v} for k, v in coverage.items()],
+            t("posture.coverage", lang, active=active),
+            [{"layer": t(f"layer.{k}", lang), "systems": v} for k, v in coverage.items()],
             None,
         ),
-        ("Annual reports", [vars(r) for r in result.annual_reports], None),
+        (t("posture.annual", lang), [vars(r) for r in result.annual_reports], None),
     ]
     return "".join(
-        render_rows(rows, Format.table, columns, title=title) if rows else f"{title}: none\n"
+        render_rows(rows, Format.table, columns, title=title, headers=headers(lang))
+        if rows
+        else t("none", lang, title=title) + "\n"
         for title, rows, columns in sections
     )

@@ -11,6 +11,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console, write_text
 from socctl.detection.rules import LoadedRule, RuleSet, default_rule_paths, load_rules
+from socctl.i18n import headers, t
 
 app = typer.Typer(help="Sigma rules: check, list, coverage.", no_args_is_help=True)
 
@@ -73,13 +74,18 @@ def check(
     ]
     if validate:
         rows.extend({"severity": "warning", **finding} for finding in validate_rules(ruleset))
-    emit(rows, fmt, output, ["severity", "path", "rule_id", "reason"], title="Rule problems")
+    lang = state(ctx).terminal_lang()
+    columns = ["severity", "path", "rule_id", "reason"]
+    emit(rows, fmt, output, columns, title=t("rules.check.title", lang), headers=headers(lang))
     loaded = len({r.key for r in ruleset.detection_rules} - ruleset.failed_keys)
-    err_console.print(
-        f"{ruleset.files} files: {loaded + len(ruleset.correlations)} rules load, "
-        f"{len(ruleset.errors)} cannot load",
-        markup=False,
+    summary = t(
+        "rules.check.summary",
+        lang,
+        files=ruleset.files,
+        loaded=loaded + len(ruleset.correlations),
+        failed=len(ruleset.errors),
     )
+    err_console.print(summary, markup=False)
     if ruleset.errors:
         raise typer.Exit(1)
 
@@ -120,7 +126,9 @@ def list_rules(
     columns = ["id", "title", "level", "status", "logsource", "techniques"]
     if fmt is not Format.table:
         columns += ["tags", "path"]
-    emit(rows, fmt, output, columns, title=f"{len(rows)} rules")
+    lang = state(ctx).terminal_lang()
+    title = t("rules.list.title", lang, n=len(rows))
+    emit(rows, fmt, output, columns, title=title, headers=headers(lang, "rule"))
 
 
 def _keep(
@@ -175,11 +183,17 @@ def coverage(
         {"technique": t, "rules": len(rs), "titles": sorted({r.info.title for r in rs})[:3]}
         for t, rs in sorted(by_technique.items())
     ]
-    emit(rows, fmt, output, ["technique", "rules", "titles"], title="ATT&CK coverage")
-    err_console.print(
-        f"{len(by_technique)} techniques covered by {len(ruleset.rules)} rules; layer: {navigator}",
-        markup=False,
+    lang = state(ctx).terminal_lang()
+    title = t("rules.coverage.title", lang)
+    emit(rows, fmt, output, ["technique", "rules", "titles"], title=title, headers=headers(lang))
+    summary = t(
+        "rules.coverage.summary",
+        lang,
+        techniques=len(by_technique),
+        rules=len(ruleset.rules),
+        path=navigator,
     )
+    err_console.print(summary, markup=False)
 
 
 def navigator_layer(by_technique: dict[str, list[LoadedRule]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from socctl.cli.output import (
     err_console,
 )
 from socctl.errors import InputError, UsageError
+from socctl.i18n import headers, t
 from socctl.inventory.gate import check_gate
 from socctl.inventory.hosts import HostIndex
 from socctl.inventory.store import SystemStore, check_id, parse_system
@@ -202,7 +203,9 @@ def add(
     else:
         system = validate(System, _prompt_system(store), "<prompts>")
         path = store.add(system)
-    console().print(f"added {system.id}: {path}", markup=False)
+    console().print(
+        t("system.added", state(ctx).terminal_lang(), id=system.id, path=path), markup=False
+    )
 
 
 @app.command("list")
@@ -237,7 +240,8 @@ def list_systems(
                 "hosts": sum(len(c.hosts) for c in system.components),
             }
         )
-    emit(rows, fmt, output, title="Information systems")
+    lang = state(ctx).terminal_lang()
+    emit(rows, fmt, output, title=t("system.list.title", lang), headers=headers(lang))
 
 
 @app.command("show")
@@ -283,7 +287,9 @@ def edit(
     edited = read_text(temp)
     if edited == original:
         temp.unlink()
-        console().print(f"{system_id}: no change", markup=False)
+        console().print(
+            t("system.unchanged", state(ctx).terminal_lang(), id=system_id), markup=False
+        )
         return
     try:
         store.replace(system_id, edited, str(temp))
@@ -296,7 +302,10 @@ def edit(
             f"your edit is kept in {temp}",
         ) from None
     temp.unlink()
-    console().print(f"saved {system_id}: {store.path_for(system_id)}", markup=False)
+    saved = t(
+        "system.saved", state(ctx).terminal_lang(), id=system_id, path=store.path_for(system_id)
+    )
+    console().print(saved, markup=False)
 
 
 @app.command("retire")
@@ -308,7 +317,8 @@ def retire(
     """Mark a system retired (status retired, dates.retired_on)."""
     day = parse_time(on).date() if on else date.today()
     system = _store(ctx).retire(system_id, day)
-    console().print(f"retired {system.id} on {day.isoformat()}", markup=False)
+    done = t("system.retired", state(ctx).terminal_lang(), id=system.id, day=day.isoformat())
+    console().print(done, markup=False)
 
 
 @app.command("level")
@@ -323,17 +333,21 @@ def level(
     """The proposed security level with every criterion that matched and its article."""
     store = _store(ctx)
     result = store.proposed_level(store.get(system_id), regime.value if regime else None)
+    lang = state(ctx).terminal_lang()
     for warning in result.warnings:
-        err_console.print(f"warning: {warning}", markup=False)
+        err_console.print(t("warning", lang, text=warning), markup=False)
     data = result.to_json()
     if fmt in (Format.json, Format.ndjson):
         emit_document(data, fmt)
         return
-    emit(
-        data["reasons"],
-        Format.table,
-        title=f"{data['system']}: level {data['level']} under {data['regime']}",
+    title = t(
+        "system.level.title",
+        lang,
+        system=data["system"],
+        level=data["level"],
+        regime=data["regime"],
     )
+    emit(data["reasons"], Format.table, title=title, headers=headers(lang))
 
 
 @app.command("lookup")
@@ -358,7 +372,8 @@ def lookup(
                 "component": ref.component if ref else None,
             }
         )
-    emit(rows, fmt, output, title="Hosts")
+    lang = state(ctx).terminal_lang()
+    emit(rows, fmt, output, title=t("system.lookup.title", lang), headers=headers(lang))
 
 
 # `socctl system gate ID` (go-live gate, issue 3 item 7) is registered here by its own module.

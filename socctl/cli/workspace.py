@@ -6,16 +6,21 @@ from pathlib import Path
 
 import typer
 
+from socctl.cli.context import state
 from socctl.cli.output import console
+from socctl.i18n import t
 from socctl.workspace import init_workspace
 
 
 def init(
+    ctx: typer.Context,
     directory: Path = typer.Argument(..., help="Directory to create the workspace in."),
 ) -> None:
     """Create a workspace: socctl.toml, systems/, drills/, trust/, rules/, playbooks/, .socctl/."""
     ws = init_workspace(directory)
-    console().print(f"Initialised socctl workspace in {ws.root}", markup=False)
+    flag = state(ctx).lang
+    lang = flag.value if flag is not None else ws.settings.lang  # the new workspace's setting
+    console().print(t("init.done", lang, path=ws.root), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,10 @@
 HTML templates (``*.html.j2``) are autoescaped, so a field holding ``<script>`` prints as text;
 Markdown templates (``*.md.j2``) escape ``& < > |`` in every value. Use ``|safe`` only on markup
 socctl built itself (the charts of :mod:`socctl.reports.svg` are already safe). Every template sees
-the filters ``date_vi``, ``date_long_vi``, ``datetime_vi``, ``number_vi`` and ``level_vi``.
+the filters ``date_vi``, ``date_long_vi``, ``datetime_vi``, ``number_vi`` and ``level_vi``, the
+variable ``lang`` (asked for by the caller, else ``doc.lang``, else ``vi``), the function
+``t(KEY, name=value)`` giving a message of :mod:`socctl.i18n` in ``lang`` and the filter ``level``
+(``Cấp độ 3`` / ``Level 3``). Templates import ``_macros.html.j2`` ``with context`` so macros see ``lang`` too.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
 from markupsafe import Markup
 
+from socctl import i18n
 from socctl.errors import InputError, NotFoundError, SocctlError
 from socctl.reports import formatting
+from socctl.reports.document import Document
 from socctl.resources import content_dir
 
 _FILTERS = {
@@ -28,6 +34,25 @@ _FILTERS = {
     "number_vi": formatting.number_vi,
     "level_vi": formatting.level_vi,
 }
+
+
+@jinja2.pass_context
+def _t(context: Context, key: str, **values: Any) -> str:
+    """``t(KEY, name=value)``: the message in the language being rendered."""
+    try:
+        return i18n.t(key, context.get("lang", "vi"), **values)
+    except KeyError:
+        raise InputError(
+            f"no message '{key}' in the catalogue", hint=f"use a key of {i18n.CATALOGUE}"
+        ) from None
+
+
+@jinja2.pass_context
+def _level(context: Context, value: int | str) -> str:
+    """A security level from 1 to 5 in the language being rendered."""
+    formatting.level_vi(value)  # refuses anything but 1 to 5 (a data error)
+    return i18n.t("level", context.get("lang", "vi"), level=int(value))
+
 
 _MARKDOWN_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"})
 
@@ -39,17 +64,33 @@ def template_dirs(override_dir: Path | None = None) -> list[Path]:
 
 
 def render_html(
-    template: str, context: Mapping[str, Any], *, override_dir: Path | None = None
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    override_dir: Path | None = None,
+    lang: str | None = None,
 ) -> str:
-    """Render an HTML template (``*.html.j2``) with autoescape on."""
-    return _render(_environment(override_dir, markdown=False), template, context)
+    """Render an HTML template (``*.html.j2``) in ``lang`` with autoescape on."""
+    env = _environment(override_dir, markdown=False)
+    return _render(env, template, _with_lang(context, lang))
 
 
 def render_markdown(
-    template: str, context: Mapping[str, Any], *, override_dir: Path | None = None
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    override_dir: Path | None = None,
+    lang: str | None = None,
 ) -> str:
-    """Render a Markdown template (``*.md.j2``); values are escaped for Markdown."""
-    return _render(_environment(override_dir, markdown=True), template, context)
+    """Render a Markdown template (``*.md.j2``) in ``lang``; values are escaped for Markdown."""
+    env = _environment(override_dir, markdown=True)
+    return _render(env, template, _with_lang(context, lang))
+
+
+def _with_lang(context: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
+    """The context and its ``lang``: the one asked for, else the document's, else Vietnamese."""
+    doc = context.get("doc")
+    return {**context, "lang": lang or (doc.lang if isinstance(doc, Document) else "vi")}
 
 
 def _escape_markdown(value: Any) -> Any:
@@ -69,7 +110,8 @@ def _environment(override_dir: Path | None, *, markdown: bool) -> jinja2.Environ
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(_FILTERS)
+    env.filters.update(_FILTERS, level=_level)
+    env.globals["t"] = _t
     return env
 
 
