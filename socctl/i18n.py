@@ -5,10 +5,12 @@ filled. The catalogue is data (key → {en, vi}) read on first use, so importing
 nothing at start-up. Option names and JSON/CSV/NDJSON keys are an interface: never translated.
 Table headers are the entries ``column.<field>``; ``column.<table>.<field>`` overrides one for a
 table where the same field means something else (the level of an alert is not a security level).
+``labels(group, values, lang)`` gives the labels of a vocabulary (the entries ``<group>.<value>``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,11 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     """The text of ``key`` in ``lang``; ``values`` fill its ``{name}`` placeholders."""
     text = catalogue()[key][lang]
     return text.format(**values) if values else text
+
+
+def labels(group: str, values: Iterable[str], lang: str) -> dict[str, str]:
+    """The labels of a vocabulary in ``lang``: value → text of ``<group>.<value>``, in order."""
+    return {str(value): t(f"{group}.{value}", lang) for value in values}
 
 
 @cache

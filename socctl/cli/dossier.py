@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -337,7 +336,7 @@ def render(
     app_state = state(ctx)
     ws = app_state.workspace()
     lang = app_state.document_lang()
-    context = _in_language(core.document_context(ws, system_id, parse_day(as_of, "--as-of")), lang)
+    context = core.document_context(ws, system_id, parse_day(as_of, "--as-of"), lang)
     override = ws.root / "reports"
     override_dir = override if override.is_dir() else None
     if fmt is DocFormat.md:
@@ -352,27 +351,3 @@ def render(
         raise UsageError("a PDF needs --output FILE", hint="e.g. --output dossier.pdf")
     write_pdf(html, output)
     typer.echo(t("wrote", app_state.terminal_lang(), path=output))
-
-
-def _in_language(context: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The context with the document's frame (title, subject, metadata, signer) in ``lang``.
-
-    The core builds the frame in Vietnamese; the labels in the body come from the templates.
-    """
-    if lang == "vi":
-        return context
-    doc, system, dossier = context["doc"], context["system"], context["dossier"]
-    signer = doc.signer and doc.signer.model_copy(update={"title": t("doc.dossier.signer", lang)})
-    frame = {
-        "lang": lang,
-        "title": t("doc.dossier.title", lang),
-        "subject": t("doc.dossier.subject", lang, name=system["name"], level=dossier["level"]),
-        "metadata": {
-            t("doc.dossier.system_id", lang): system["id"],
-            t("doc.dossier.regime", lang): t(f"regime.{dossier['regime']}", lang),
-            t("doc.dossier.state", lang): t(f"state.{dossier['state']}", lang),
-            t("doc.dossier.content_hash", lang): dossier["content_sha256"][:16],
-        },
-        "signer": signer,
-    }
-    return {**context, "doc": doc.model_copy(update=frame)}

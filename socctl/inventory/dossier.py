@@ -18,11 +18,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socctl.errors import InputError, NotFoundError, UsageError
+from socctl.i18n import labels, t
 from socctl.inventory.catalog import load_catalog
 from socctl.inventory.level import compute_level
 from socctl.inventory.regime import Deadline, DossierItem, applicable_regime, load_regime
@@ -40,6 +41,8 @@ from socctl.trust.store import Role, SignatureError, TrustStore, load_trust
 from socctl.workspace import Workspace
 
 _Day = date  # for fields named ``date``
+#: The regimes a dossier can follow.
+RegimeName = Literal["nd85", "nd331"]
 
 _HEADER = """\
 # Hồ sơ đề xuất cấp độ (security-level dossier) of system '{system}', managed with socctl.
@@ -241,7 +244,7 @@ class Step(_Model):
 
 class Dossier(_Model):
     system: str = Field(pattern=SLUG.pattern)
-    regime: Literal["nd85", "nd331"]
+    regime: RegimeName
     proposed_level: int = Field(ge=1, le=5)
     level_basis: list[LevelBasis] = Field(default_factory=list)
     parts: dict[str, Entry] = Field(default_factory=dict)
@@ -384,11 +387,15 @@ def recorded_state(dossier: Dossier) -> State:
     return _STATE_AFTER[dossier.history[-1].step] if dossier.history else State.draft
 
 
+#: What a running deadline awaits.
+Awaiting = Literal["appraisal", "approval", "reassessment"]
+
+
 @dataclass(frozen=True)
 class Clock:
     """A running deadline: the step that is awaited, from when, until when."""
 
-    awaiting: str
+    awaiting: Awaiting
     since: date
     due: date
     article: str
@@ -420,7 +427,7 @@ def clock(dossier: Dossier, system: System, today: date) -> Clock | None:
     re-assessment after approval; ``overdue`` when today is past it."""
     rules = rules_for(dossier.regime, dossier.proposed_level)
     state = recorded_state(dossier)
-    pending: tuple[str, StepName, Deadline | None]
+    pending: tuple[Awaiting, StepName, Deadline | None]
     if state is State.submitted:
         pending = ("appraisal", StepName.submit, _deadline(rules, "appraise"))
     elif state is State.appraised:
@@ -915,56 +922,21 @@ def assess(ws: Workspace, system: System, today: date) -> Assessed:
 
 # --- the document ----------------------------------------------------------------------------
 
-#: Vietnamese labels the dossier document prints.
-LABELS_VI: dict[str, dict[str, str]] = {
-    "state": {
-        State.draft: "Dự thảo",
-        State.submitted: "Đã nộp, chờ thẩm định",
-        State.appraised: "Đã thẩm định, chờ phê duyệt",
-        State.approved: "Đã phê duyệt",
-        State.reassessment_due: "Đã phê duyệt, quá hạn kiểm tra, đánh giá định kỳ",
-    },
-    "step": {
-        StepName.submit: "Nộp hồ sơ",
-        StepName.appraise: "Thẩm định",
-        StepName.approve: "Phê duyệt",
-        StepName.return_: "Trả lại hồ sơ",
-        RegimeStep.professional_opinion: "Ý kiến chuyên môn",
-        RegimeStep.reply_incomplete: "Thông báo hồ sơ chưa đầy đủ",
-        RegimeStep.approve_list: "Phê duyệt danh mục hệ thống cấp độ 5",
-    },
-    "deadline_unit": {
-        DeadlineUnit.working_days: "ngày làm việc",
-        DeadlineUnit.calendar_days: "ngày",
-    },
-    "deadline_start": {
-        "dossier_received": "kể từ ngày nhận hồ sơ",
-        "complete_dossier": "kể từ ngày nhận đủ hồ sơ hợp lệ",
-    },
-    "status": {
-        ItemStatus.unassessed: "Chưa đánh giá",
-        ItemStatus.met: "Đáp ứng",
-        ItemStatus.partial: "Đáp ứng một phần",
-        ItemStatus.not_met: "Chưa đáp ứng",
-        ItemStatus.not_applicable: "Không áp dụng",
-    },
-    "role": {
-        Role.it_officer: "Cán bộ CNTT",
-        Role.specialised_unit: "Đơn vị chuyên trách ATTT",
-        Role.owner: "Chủ quản hệ thống thông tin",
-        Role.police: "Công an thành phố",
-        Role.dost: "Sở Khoa học và Công nghệ",
-    },
-    "regime": {
-        "nd85": "Nghị định 85/2016/NĐ-CP và Thông tư 12/2022/TT-BTTTT",
-        "nd331": "Nghị định 331/2026/NĐ-CP",
-    },
-    "awaiting": {
-        "appraisal": "Thẩm định",
-        "approval": "Phê duyệt",
-        "reassessment": "Kiểm tra, đánh giá định kỳ",
-    },
-}
+
+def document_labels(lang: str) -> dict[str, dict[str, str]]:
+    """The vocabularies a dossier document names, labelled in ``lang`` from the message catalogue."""
+    return {
+        "state": labels("state", State, lang),
+        "step": labels("step", [*StepName, *RegimeStep], lang),
+        "deadline_unit": labels("deadline_unit", DeadlineUnit, lang),
+        "deadline_start": labels(
+            "deadline_start", get_args(Deadline.model_fields["starts"].annotation), lang
+        ),
+        "status": labels("item_status", ItemStatus, lang),
+        "role": labels("role", Role, lang),
+        "regime": labels("regime", get_args(RegimeName), lang),
+        "awaiting": labels("awaiting", get_args(Awaiting), lang),
+    }
 
 
 def _rows(requirements: tuple[Requirement, ...], entries: dict[str, Entry]) -> list[dict[str, Any]]:
@@ -1003,8 +975,11 @@ def _authority_of_roles(procedure: list[dict[str, Any]]) -> dict[str, str]:
     return authorities
 
 
-def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, Any]:
-    """Everything ``dossier.html.j2`` / ``dossier.md.j2`` print, verification results included."""
+def document_context(
+    ws: Workspace, system_id: str, today: date, lang: str = "vi"
+) -> dict[str, Any]:
+    """Everything ``dossier.html.j2`` / ``dossier.md.j2`` print in ``lang`` (vi or en),
+    verification results included."""
     dossier = load_dossier(ws, system_id)
     system = SystemStore(ws).get(system_id)
     rules = rules_for(dossier.regime, dossier.proposed_level)
@@ -1012,19 +987,20 @@ def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, An
     current = state_of(dossier, system, today)
     submission = _step(dossier, StepName.submit)
     doc = Document(
-        title="Hồ sơ đề xuất cấp độ an toàn hệ thống thông tin",
+        title=t("doc.dossier.title", lang),
         kind="official",
+        lang=lang,
         issued=today,
         issuer=Issuer(name=system.operator, parent=system.owner),
-        subject=f"Hệ thống: {system.name} — đề xuất cấp độ {dossier.proposed_level}",
+        subject=t("doc.dossier.subject", lang, name=system.name, level=dossier.proposed_level),
         metadata={
-            "Mã hệ thống": system.id,
-            "Căn cứ": LABELS_VI["regime"][dossier.regime],
-            "Trạng thái": LABELS_VI["state"][current],
-            "Mã nội dung (SHA-256)": dossier.content_sha256()[:16],
+            t("doc.dossier.system_id", lang): system.id,
+            t("doc.dossier.regime", lang): t(f"regime.{dossier.regime}", lang),
+            t("doc.dossier.state", lang): t(f"state.{current}", lang),
+            t("doc.dossier.content_hash", lang): dossier.content_sha256()[:16],
         },
         signer=(
-            Signer(title="Đại diện đơn vị đề xuất", name=submission.signer)
+            Signer(title=t("doc.dossier.signer", lang), name=submission.signer)
             if submission is not None
             else None
         ),
@@ -1046,7 +1022,7 @@ def document_context(ws: Workspace, system_id: str, today: date) -> dict[str, An
     acts_for = _authority_of_roles(procedure)
     return {
         "doc": doc,
-        "labels": LABELS_VI,
+        "labels": document_labels(lang),
         "system": system.model_dump(mode="json"),
         "dossier": {
             "regime": dossier.regime,

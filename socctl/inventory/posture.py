@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from socctl.i18n import labels, t
 from socctl.inventory.dossier import (
-    LABELS_VI,
     Clock,
     Reassessment,
     State,
@@ -30,13 +30,8 @@ from socctl.timeutil import format_date_vi
 from socctl.trust.store import TrustStore, load_trust
 from socctl.workspace import Workspace
 
-#: The four protection layers, in the order of Directive 14/CT-TTg (Vietnamese names as documents use).
-LAYERS = {
-    "on_site_team": "Lực lượng tại chỗ",
-    "monitoring": "Giám sát, bảo vệ chuyên nghiệp",
-    "independent_assessment": "Kiểm tra, đánh giá độc lập",
-    "national_monitoring": "Kết nối hệ thống giám sát quốc gia",
-}
+#: The four protection layers, in the order of Directive 14/CT-TTg (labels: ``layer.<name>``).
+LAYERS = ("on_site_team", "monitoring", "independent_assessment", "national_monitoring")
 
 
 @dataclass(frozen=True)
@@ -228,52 +223,47 @@ def compute_posture(ws: Workspace, today: date) -> Posture:
     return Posture(today, systems, annual_reports(in_use, today))
 
 
-#: Vietnamese labels the posture report prints.
-STATUS_VI = {
-    "planned": "Kế hoạch",
-    "building": "Đang xây dựng",
-    "operating": "Đang vận hành",
-    "retired": "Đã dừng",
-}
-DOSSIER_VI = {"none": "Chưa có hồ sơ", **{str(s): label for s, label in LABELS_VI["state"].items()}}
-
-
-def report_context(result: Posture) -> dict[str, Any]:
-    """What ``posture.html.j2`` prints: the posture, its charts and Vietnamese labels."""
-    statuses = [s.value for s in Status]
-    by_level = result.by_level_and_status()
-    active = sum(s.status != Status.retired.value for s in result.systems)
+def report_context(result: Posture, lang: str = "vi") -> dict[str, Any]:
+    """What ``posture.html.j2`` prints in ``lang`` (vi or en): the posture, its charts and the
+    labels of system statuses (``status_vi``), dossier states (``dossier_vi``) and ``layers``."""
+    statuses = labels("system_status", Status, lang)
+    dossier_states = labels("state", result.dossiers_by_state(), lang)
+    layers = labels("layer", LAYERS, lang)
     coverage = result.layer_coverage()
     doc = Document(
-        title="Báo cáo tình hình bảo đảm an toàn hệ thống thông tin theo cấp độ",
+        title=t("doc.posture.title", lang),
+        lang=lang,
         issued=result.as_of,
-        subject="Trên địa bàn thành phố Hải Phòng",
+        subject=t("doc.posture.subject", lang),
         metadata={
-            "Số hệ thống": str(len(result.systems)),
-            "Ngày số liệu": format_date_vi(result.as_of),
+            t("doc.posture.system_count", lang): str(len(result.systems)),
+            t("doc.posture.data_date", lang): format_date_vi(result.as_of),
         },
     )
     return {
         "doc": doc,
         "posture": result,
-        "status_vi": STATUS_VI,
-        "dossier_vi": DOSSIER_VI,
-        "layers": LAYERS,
-        "active": active,
+        "status_vi": statuses,
+        "dossier_vi": dossier_states,
+        "layers": layers,
+        "active": sum(s.status != Status.retired.value for s in result.systems),
         "coverage": coverage,
         "charts": {
             "levels": stacked_bar_chart(
-                [(f"Cấp độ {row['level']}", [row[s] for s in statuses]) for row in by_level],
-                [STATUS_VI[s] for s in statuses],
-                title="Hệ thống theo cấp độ và trạng thái",
+                [
+                    (t("level", lang, level=row["level"]), [row[s] for s in statuses])
+                    for row in result.by_level_and_status()
+                ],
+                list(statuses.values()),
+                title=t("doc.posture.chart_levels", lang),
             ),
             "dossiers": donut_chart(
-                [(DOSSIER_VI[k], v) for k, v in result.dossiers_by_state().items() if v],
-                title="Hồ sơ đề xuất cấp độ theo trạng thái",
+                [(dossier_states[k], v) for k, v in result.dossiers_by_state().items() if v],
+                title=t("doc.posture.chart_dossiers", lang),
             ),
             "layers": bar_chart(
-                [(LAYERS[k], v) for k, v in coverage.items()],
-                title="Mô hình 4 lớp: số hệ thống được bảo vệ",
+                [(layers[k], v) for k, v in coverage.items()],
+                title=t("doc.posture.chart_layers_title", lang),
             ),
         },
     }

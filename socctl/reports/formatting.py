@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from socctl.errors import InputError, UsageError
+from socctl.i18n import number, t
 from socctl.timeutil import LOCAL_TZ, format_date_vi, format_datetime_local, parse_time
 
 #: Security levels of information systems under Vietnamese law: 1 (lowest) to 5.
@@ -44,8 +45,7 @@ def date_long_vi(value: DateLike) -> str:
 
 def number_vi(value: float, digits: int = 0) -> str:
     """``1.234.567`` and ``1.234,5``: dots group thousands, a comma marks decimals."""
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return number(value, "vi", digits)
 
 
 def level_vi(value: int | str) -> str:
@@ -56,7 +56,7 @@ def level_vi(value: int | str) -> str:
         level = 0
     if level not in SECURITY_LEVELS:
         raise InputError(f"'{value}' is not a security level", hint="use a level from 1 to 5")
-    return f"Cấp độ {level}"
+    return t("level", "vi", level=level)
 
 
 def _parse_time(text: str) -> datetime:

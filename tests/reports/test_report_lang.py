@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from office import SYSTEM, Office, approve_all, make_office, office_with_examples, ok
+
+from socctl.inventory.dossier import document_context
+from socctl.inventory.posture import compute_posture, report_context
+from socctl.workspace import open_workspace
 
 #: Letters only Vietnamese uses: text holding one is Vietnamese.
 VIETNAMESE = re.compile(
@@ -121,3 +126,45 @@ def test_the_markdown_dossier_follows_the_language(tmp_path: Path, lang: str) ->
     assert len(headings) >= 6
     assert all(bool(VIETNAMESE.search(h)) == (lang == "vi") for h in headings)
     assert NATION in text
+
+
+# --- the core builds each document in the language asked for ----------------------------------
+
+
+def _speaks(texts: list[str], lang: str) -> bool:
+    """Every text is Vietnamese (lang vi) or none is (lang en)."""
+    return all(bool(VIETNAMESE.search(text)) == (lang == "vi") for text in texts)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_core_frames_the_dossier_in_the_language_asked_for(office: Office, lang: str) -> None:
+    context = document_context(open_workspace(office.ws), SYSTEM, date.today(), lang)
+    doc = context["doc"]
+    name = context["system"]["name"]
+    assert doc.lang == lang and doc.signer is not None and name in (doc.subject or "")
+    data = {SYSTEM, context["dossier"]["content_sha256"][:16]}  # the id and hash are not words
+    labelled = [value for value in doc.metadata.values() if value not in data]
+    frame = [doc.title, (doc.subject or "").replace(name, ""), doc.signer.title, *doc.metadata]
+    assert len(labelled) == 2 and _speaks([*frame, *labelled], lang), frame + labelled
+    labels = [label for group in context["labels"].values() for label in group.values()]
+    assert len(labels) >= 30 and _speaks(labels, lang)
+
+
+def _chart_texts(chart: str) -> list[str]:
+    return [text.strip() for text in parse(chart).texts["svg-text"]]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_core_builds_the_posture_frame_and_charts_in_the_language_asked_for(
+    office: Office, lang: str
+) -> None:
+    result = compute_posture(open_workspace(office.ws), date.today())
+    context = report_context(result, lang)
+    doc = context["doc"]
+    assert doc.lang == lang and _speaks([doc.title, doc.subject or "", *doc.metadata], lang)
+    other = report_context(result, "en" if lang == "vi" else "vi")["charts"]
+    for name, chart in context["charts"].items():
+        texts = _chart_texts(chart)
+        words = [text for text in texts if re.search(r"[^\W\d_]", text)]  # not bare numbers
+        assert words and _speaks(words, lang), words
+        assert len(texts) == len(_chart_texts(other[name]))  # the same bars and slices
