@@ -225,7 +225,7 @@ def compute_posture(ws: Workspace, today: date) -> Posture:
 
 def report_context(result: Posture, lang: str = "vi") -> dict[str, Any]:
     """What ``posture.html.j2`` prints in ``lang`` (vi or en): the posture, its charts and the
-    labels of system statuses (``status_vi``), dossier states (``dossier_vi``) and ``layers``."""
+    ``labels`` of system statuses, dossier states and protection layers."""
     statuses = labels("system_status", Status, lang)
     dossier_states = labels("state", result.dossiers_by_state(), lang)
     layers = labels("layer", LAYERS, lang)
@@ -243,9 +243,7 @@ def report_context(result: Posture, lang: str = "vi") -> dict[str, Any]:
     return {
         "doc": doc,
         "posture": result,
-        "status_vi": statuses,
-        "dossier_vi": dossier_states,
-        "layers": layers,
+        "labels": {"system_status": statuses, "state": dossier_states, "layer": layers},
         "active": sum(s.status != Status.retired.value for s in result.systems),
         "coverage": coverage,
         "charts": {
@@ -256,14 +254,17 @@ def report_context(result: Posture, lang: str = "vi") -> dict[str, Any]:
                 ],
                 list(statuses.values()),
                 title=t("doc.posture.chart_levels", lang),
+                lang=lang,
             ),
             "dossiers": donut_chart(
                 [(dossier_states[k], v) for k, v in result.dossiers_by_state().items() if v],
                 title=t("doc.posture.chart_dossiers", lang),
+                lang=lang,
             ),
             "layers": bar_chart(
                 [(layers[k], v) for k, v in coverage.items()],
                 title=t("doc.posture.chart_layers_title", lang),
+                lang=lang,
             ),
         },
     }

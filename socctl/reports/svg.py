@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from markupsafe import Markup, escape
 
 from socctl.errors import InputError
-from socctl.reports.formatting import number_vi
+from socctl.i18n import number
 from socctl.timeutil import LOCAL_TZ, to_utc
 
 #: Colours that stay distinct in print and for common colour-vision deficiencies.
@@ -46,11 +46,12 @@ def bar_chart(
     width: int = 600,
     color: str = PALETTE[0],
     digits: int = 0,
+    lang: str = "vi",
 ) -> Markup:
     """Horizontal bars, one per ``(label, value)``; the largest value spans the plot width."""
     values = _checked([value for _, value in items])
     labels = [label for label, _ in items]
-    texts = [number_vi(value, digits) for value in values]
+    texts = [number(value, lang, digits) for value in values]
     label_w = _label_width(labels, width)
     plot_w = width - label_w - _text_width(texts) - 2 * PAD
     peak = max(values, default=0) or 1
@@ -73,6 +74,7 @@ def stacked_bar_chart(
     title: str,
     width: int = 600,
     digits: int = 0,
+    lang: str = "vi",
 ) -> Markup:
     """Horizontal stacked bars: one row per ``(label, values)``, one value per series, a legend."""
     for label, values in rows:
@@ -82,7 +84,7 @@ def stacked_bar_chart(
                 hint="give one value per series",
             )
     totals = [sum(_checked(list(values))) for _, values in rows]
-    total_texts = [number_vi(total, digits) for total in totals]
+    total_texts = [number(total, lang, digits) for total in totals]
     labels = [label for label, _ in rows]
     label_w = _label_width(labels, width)
     plot_w = width - label_w - _text_width(total_texts) - 2 * PAD
@@ -96,7 +98,7 @@ def stacked_bar_chart(
         for index, value in enumerate(values):
             segment_w = plot_w * value / peak
             parts.append(_rect(x, y, segment_w, PALETTE[index % len(PALETTE)]))
-            text = number_vi(value, digits)
+            text = number(value, lang, digits)
             if value and segment_w >= _text_width([text]) + 4:
                 parts.append(
                     _text(x + segment_w / 2, y + BAR / 2, text, anchor="middle", fill="#ffffff")
@@ -113,6 +115,7 @@ def donut_chart(
     width: int = 480,
     hole: float = 0.55,
     digits: int = 0,
+    lang: str = "vi",
 ) -> Markup:
     """A donut (``hole`` > 0) or pie (``hole`` = 0) with a legend giving values and shares."""
     values = _checked([value for _, value in items])
@@ -131,14 +134,14 @@ def donut_chart(
         parts.append(_ring(cx, cy, radius, radius * hole, "#d9d9d9"))
     legend_x = 2 * (PAD + radius) + 2 * PAD
     for index, (label, value) in enumerate(items):
-        share = number_vi(100 * value / total, 1) if total else "0"
+        share = number(100 * value / total, lang, 1) if total else "0"
         y = PAD + index * ROW
         parts += [
             _rect(legend_x, y + 2, 12, _color(index), height=12),
             _text(
                 legend_x + 18,
                 y + 8,
-                _fit(f"{label}: {number_vi(value, digits)} ({share}%)", width - legend_x - 18),
+                _fit(f"{label}: {number(value, lang, digits)} ({share}%)", width - legend_x - 18),
             ),
         ]
     height = max(2 * (PAD + radius), 2 * PAD + len(items) * ROW)

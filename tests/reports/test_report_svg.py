@@ -61,6 +61,13 @@ def test_bar_chart_prints_values_the_vietnamese_way() -> None:
     assert "1.234.567" in texts(root)
 
 
+def test_english_charts_print_english_numbers() -> None:
+    donut = parse(donut_chart([("Approved", 1), ("Draft", 2)], title="Dossiers", lang="en"))
+    assert any("(33.3%)" in text for text in texts(donut))
+    bars = parse(bar_chart([("Events", 1234567)], title="Events", lang="en"))
+    assert "1,234,567" in texts(bars)
+
+
 @pytest.mark.parametrize(
     "svg",
     [
