@@ -5,13 +5,20 @@ For each kind of event the candidate rules are narrowed in two steps before any 
 1. *dispatch*: rules are indexed by the values their pipeline's logsource conditions require
    (Windows: ``Channel`` and ``EventID``), so a Sysmon process-creation event only meets
    process-creation rules;
-2. *literals*: each rule has a set of lower-cased strings of which one must occur in the event
-   for it to match (from its condition tree); one Aho-Corasick automaton per dispatch bucket
-   finds which of them occur, and only those rules (plus rules without such a set) run.
+2. *literals*: each rule has up to two sets of lower-cased strings, each of which must have a
+   member in the event for it to match (from its condition tree): strings a field's value must
+   hold (anchored to the value's start or end, or not) and keyword strings any value may hold.
+   Each field value is written ``TAG value END`` (lower-cased); what it hits is remembered per
+   field as rule bitmasks, so a value seen before (most values of real logs repeat) costs one
+   dictionary look-up. The values of an event not seen before are searched together: one
+   Aho-Corasick call for the values of fields that have literals of their own (each hit counts
+   only for the value it lies in and for rules that want it in that value's field), one call of
+   the keyword automaton for the other values.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,23 +33,40 @@ from socctl.detection.rules import CompiledRule, RuleSet
 
 #: Dispatch buckets remembered per kind (events with ever-new EventIDs cannot grow memory).
 MAX_BUCKETS = 4096
+#: Field values whose hits are remembered, per kind of event; beyond, the memory starts afresh.
+MAX_REMEMBERED_VALUES = 200_000
+
+#: Rule bitmasks (bucket-local positions): rules with one literal set, rules whose first set
+#: and rules whose second set has a member in a value.
+Masks = tuple[int, int, int]
+_NOTHING: Masks = (0, 0, 0)
+
+
+@dataclass(slots=True)
+class _Literals:
+    """An automaton of literal patterns and, per pattern, the masks it sets when found in a
+    value of each field (key None: a keyword, found in any field)."""
+
+    automaton: AhoCorasick
+    owners: tuple[dict[str | None, Masks], ...]
 
 
 @dataclass(slots=True)
 class _Bucket:
-    """The rules for one combination of dispatch values.
+    """The rules for one combination of dispatch values, in rule order.
 
-    ``always``: rules without literal sets. For each automaton pattern, ``single`` lists the
-    rules with one literal set containing it; ``first``/``second`` the rules with two sets
-    whose first/second set contains it (such a rule runs when both sets were hit).
+    ``always``: bitmask of the rules without literal sets. ``owned``: the literals of fields
+    some rule has literals for (keywords included); ``keywords``: the keyword literals alone,
+    searched in the other fields (None: there are none, the other fields are not searched).
+    ``seen``: per field, what its values met so far hit.
     """
 
-    always: frozenset[int]
-    automaton: AhoCorasick | None
-    fields: tuple[str, ...] | None
-    single: tuple[tuple[int, ...], ...]
-    first: tuple[tuple[int, ...], ...]
-    second: tuple[tuple[int, ...], ...]
+    rules: tuple[CompiledRule, ...]
+    always: int
+    owned: _Literals | None
+    keywords: _Literals | None
+    seen: dict[str, dict[str, Masks]]
+    owned_fields: frozenset[str]
 
 
 class KindIndex:
@@ -56,6 +80,7 @@ class KindIndex:
             for key in rule.keys:
                 self._by_key.setdefault(key, []).append(position)
         self._buckets: dict[tuple[str | None, ...], _Bucket] = {}
+        self._room = MAX_REMEMBERED_VALUES
 
     def key(self, fields: dict[str, Any]) -> tuple[str | None, ...]:
         out: list[str | None] = []
@@ -80,63 +105,169 @@ class KindIndex:
         for mask in range(1 << len(key)):
             probe = tuple(None if mask >> i & 1 else v for i, v in enumerate(key))
             members.update(self._by_key.get(probe, ()))
-        always: list[int] = []
-        slots: dict[str, tuple[list[int], list[int], list[int]]] = {}
-        fields: set[str | None] = set()
-        for position in sorted(members):
-            groups = self.rules[position].literals
+        rules = tuple(self.rules[p] for p in sorted(members))
+        always = 0
+        owners: dict[str, dict[str | None, list[int]]] = {}
+        for local, rule in enumerate(rules):
+            groups = rule.literals
             if groups is None:
-                always.append(position)
+                always |= 1 << local
                 continue
             for number, group in enumerate(groups[:2]):
+                slot = 0 if len(groups) == 1 else number + 1
                 for field, literal in group:
-                    fields.add(field)
-                    lists = slots.setdefault(literal, ([], [], []))
-                    lists[0 if len(groups) == 1 else number + 1].append(position)
-        automaton = AhoCorasick(list(slots), matchkind=MatchKind.Standard) if slots else None
-        table = list(slots.values())
+                    by_field = owners.setdefault(_value_pattern(field, literal), {})
+                    by_field.setdefault(field, [0, 0, 0])[slot] |= 1 << local
+        fields = frozenset(f for by_field in owners.values() for f in by_field if f is not None)
+        keywords = {p: by_field for p, by_field in owners.items() if None in by_field}
         return _Bucket(
-            frozenset(always),
-            automaton,
-            None if None in fields else tuple(sorted(f for f in fields if f is not None)),
-            tuple(tuple(t[0]) for t in table),
-            tuple(tuple(t[1]) for t in table),
-            tuple(tuple(t[2]) for t in table),
+            rules,
+            always,
+            _literals(owners) if fields else None,
+            _literals({p: {None: by_field[None]} for p, by_field in keywords.items()})
+            if keywords
+            else None,
+            {field: {} for field in fields},
+            fields,
         )
 
-    @staticmethod
-    def candidates(lower: dict[str, Any], bucket: _Bucket) -> list[int]:
-        """Positions of the rules worth running on an event, in rule order."""
-        if bucket.automaton is None:
-            return sorted(bucket.always)
-        hits = bucket.automaton.find_matches_as_indexes(
-            _haystack(lower, bucket.fields), overlapping=True
+    def candidates(self, fields: dict[str, Any], bucket: _Bucket) -> int:
+        """Bitmask (bucket-local positions) of the rules worth running on an event."""
+        single = first = second = 0
+        seen_by_field = bucket.seen
+        keywords = bucket.keywords
+        new: list[tuple[dict[str, Masks], str, str]] = []
+        for name, value in fields.items():
+            seen = seen_by_field.get(name)
+            if seen is None:
+                if keywords is None:
+                    continue
+                seen = seen_by_field[name] = {}
+            cls = value.__class__
+            if cls is str:
+                masks = seen.get(value)
+            elif value is None:
+                continue
+            elif cls is list or cls is tuple:
+                masks = _items(seen, name, value, new)
+            else:
+                value = _text(value)
+                masks = seen.get(value)
+            if masks is None:
+                new.append((seen, name, value))
+            elif masks is not _NOTHING:
+                single |= masks[0]
+                first |= masks[1]
+                second |= masks[2]
+        if new:
+            masks = self._search(bucket, new)
+            single |= masks[0]
+            first |= masks[1]
+            second |= masks[2]
+        return bucket.always | single | (first & second)
+
+    def _search(self, bucket: _Bucket, new: list[tuple[dict[str, Masks], str, str]]) -> Masks:
+        """Search values not seen before and remember what each hits; what they hit together.
+
+        Values of fields with literals of their own are searched in one call, the others in
+        one call of the keyword automaton.
+        """
+        self._room -= len(new)
+        if self._room < 0:
+            for other in self._buckets.values():
+                other.seen.clear()
+                other.seen.update((field, {}) for field in other.owned_fields)
+            self._room = MAX_REMEMBERED_VALUES
+        owned_fields = bucket.owned_fields
+        owned = [item for item in new if item[1] in owned_fields]
+        rest = (
+            [item for item in new if item[1] not in owned_fields] if len(owned) < len(new) else []
         )
-        if not hits:
-            return sorted(bucket.always)
-        chosen = set(bucket.always)
-        first: set[int] = set()
-        second: set[int] = set()
-        single, firsts, seconds = bucket.single, bucket.first, bucket.second
-        for pattern in {hit[0] for hit in hits}:
-            chosen.update(single[pattern])
-            first.update(firsts[pattern])
-            second.update(seconds[pattern])
-        chosen |= first & second
-        return sorted(chosen)
+        single = first = second = 0
+        for literals, group in ((bucket.owned, owned), (bucket.keywords, rest)):
+            if literals is None or not group:
+                continue
+            pieces = [f"{TAG}{text.lower()}{END}" for _, _, text in group]
+            hits = literals.automaton.find_matches_as_indexes("".join(pieces), overlapping=True)
+            if not hits:
+                for seen, _, text in group:
+                    seen[text] = _NOTHING
+                continue
+            found = _attribute(hits, literals.owners, [name for _, name, _ in group], pieces)
+            for (seen, _, text), masks in zip(group, found, strict=True):
+                seen[text] = masks
+                single |= masks[0]
+                first |= masks[1]
+                second |= masks[2]
+        return single, first, second
 
 
-def _haystack(lower: dict[str, Any], fields: tuple[str, ...] | None) -> str:
-    """The text literals are searched in: ``START field TAG value END`` per (lower-cased) value
-    of ``fields`` (None: every field)."""
-    parts: list[str] = []
-    items = lower.items() if fields is None else ((f, lower.get(f)) for f in fields)
-    for name, value in items:
-        if value.__class__ is str:
-            parts.append(f"{START}{name}{TAG}{value}{END}")
-        elif value.__class__ is tuple:
-            parts.extend(f"{START}{name}{TAG}{v}{END}" for v in value)
-    return "".join(parts)
+def _items(
+    seen: dict[str, Masks],
+    name: str,
+    items: list[Any],
+    new: list[tuple[dict[str, Masks], str, str]],
+) -> Masks:
+    """The masks of a list value's items seen before; the others are added to ``new``."""
+    single = first = second = 0
+    for item in items:
+        text = item if item.__class__ is str else _text(item)
+        masks = seen.get(text)
+        if masks is None:
+            new.append((seen, name, text))
+        else:
+            single |= masks[0]
+            first |= masks[1]
+            second |= masks[2]
+    return (single, first, second) if single or first or second else _NOTHING
+
+
+def _literals(owners: dict[str, dict[str | None, list[int]]]) -> _Literals:
+    return _Literals(
+        AhoCorasick(list(owners), matchkind=MatchKind.Standard),
+        tuple({f: (m[0], m[1], m[2]) for f, m in by_field.items()} for by_field in owners.values()),
+    )
+
+
+def _attribute(
+    hits: list[tuple[int, int, int]],
+    owners: tuple[dict[str | None, Masks], ...],
+    names: list[str],
+    pieces: list[str],
+) -> list[Masks]:
+    """Per value, the masks of the hits that lie inside it and count for its field."""
+    starts: list[int] = []
+    position = 0
+    for piece in pieces:
+        starts.append(position)
+        position += len(piece)
+    out = [[0, 0, 0] for _ in pieces]
+    for pattern, start, end in hits:
+        by_field = owners[pattern]
+        at = bisect_right(starts, start) - 1 if len(pieces) > 1 else 0
+        if end > starts[at] + len(pieces[at]):
+            continue  # runs into the next value (control characters in a value)
+        for masks in (by_field.get(names[at]), by_field.get(None)):
+            if masks is not None:
+                into = out[at]
+                into[0] |= masks[0]
+                into[1] |= masks[1]
+                into[2] |= masks[2]
+    return [(m[0], m[1], m[2]) if any(m) else _NOTHING for m in out]
+
+
+def _text(value: Any) -> str:
+    """A value that is not a string as :func:`~socctl.detection.compile.lower_view` writes it
+    (before lower-casing)."""
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    return str(value)
+
+
+def _value_pattern(field: str | None, literal: str) -> str:
+    """A literal as searched in a ``TAG value END`` text (without its ``START field``)."""
+    head = f"{START}{field}{TAG}"
+    return literal[len(head) - 1 :] if field is not None and literal.startswith(head) else literal
 
 
 class Detector:
@@ -167,11 +298,21 @@ class Detector:
         index = self._indexes.get(event.kind) or self.index(event.kind)
         fields = event.fields
         bucket = index.bucket(index.key(fields))
-        if not bucket.always and bucket.automaton is None:
+        if not bucket.always and bucket.owned is None and bucket.keywords is None:
+            return []
+        chosen = index.candidates(fields, bucket)
+        if not chosen:
             return []
         lower = lower_view(fields)
-        rules = index.rules
-        return [rules[p] for p in index.candidates(lower, bucket) if rules[p].match(fields, lower)]
+        rules = bucket.rules
+        matched: list[CompiledRule] = []
+        while chosen:
+            lowest = chosen & -chosen
+            rule = rules[lowest.bit_length() - 1]
+            if rule.match(fields, lower):
+                matched.append(rule)
+            chosen ^= lowest
+        return matched
 
     def feed(self, events: Iterable[Event]) -> Iterator[Match]:
         """Matches of every event, then any correlation windows they complete."""

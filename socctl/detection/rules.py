@@ -203,17 +203,10 @@ def rule_files(paths: Sequence[Path]) -> list[Path]:
     """Every rule file under ``paths`` (files as given, folders recursively, skipping hidden
     ones and the shipped ``rules/pipelines/``), in a stable order."""
     found: dict[Path, None] = {}
-    pipelines = logsources.pipelines_dir().resolve()
+    pipelines = str(logsources.pipelines_dir().resolve())
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if (
-                    child.suffix in RULE_SUFFIXES
-                    and child.is_file()
-                    and not any(part.startswith(".") for part in child.relative_to(path).parts)
-                    and pipelines not in child.resolve().parents
-                ):
-                    found[child] = None
+            found.update(dict.fromkeys(sorted(_tree_rule_files(path, pipelines))))
         elif path.is_file():
             found[path] = None
         else:
@@ -221,6 +214,36 @@ def rule_files(paths: Sequence[Path]) -> list[Path]:
                 "no such rule file or folder", path=path, hint="check the --rules path"
             )
     return list(found)
+
+
+def _tree_rule_files(root: Path, pipelines: str) -> list[Path]:
+    """Rule files below ``root``: not hidden, not under ``pipelines`` (a resolved path), not
+    through symbolic links to folders. One ``scandir`` per folder, no per-file resolving."""
+    out: list[Path] = []
+    stack = [(str(root), str(root.resolve()))]
+    while stack:
+        folder, real = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                inner = os.path.join(real, name)
+                if inner != pipelines:
+                    stack.append((entry.path, inner))
+            elif name.endswith(RULE_SUFFIXES) and entry.is_file():
+                if entry.is_symlink() and _under(Path(entry.path).resolve(), pipelines):
+                    continue
+                out.append(Path(entry.path))
+    return out
+
+
+def _under(path: Path, folder: str) -> bool:
+    return any(str(parent) == folder for parent in path.parents)
 
 
 def load_rules(

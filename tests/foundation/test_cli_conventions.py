@@ -38,7 +38,16 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_init_creates_a_git_ignored_workspace(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     assert socctl("init", str(ws)).returncode == 0
-    for name in ("socctl.toml", "systems", "dossiers", "drills", "trust", "rules", "playbooks", ".socctl"):
+    for name in (
+        "socctl.toml",
+        "systems",
+        "dossiers",
+        "drills",
+        "trust",
+        "rules",
+        "playbooks",
+        ".socctl",
+    ):
         assert (ws / name).exists(), name
     assert ".socctl/" in (ws / ".gitignore").read_text()
     again = socctl("init", str(ws))
