@@ -26,4 +26,4 @@ if [ "${1:-}" = "test" ]; then
     apt_install chromium poppler-utils fonts-dejavu-core fonts-liberation2
   fi
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+.venv/bin/python -m pip install -qq --disable-pip-version-check -e ".${extras}"
