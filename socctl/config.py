@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from socctl.errors import InputError
 
 ENV_PREFIX = "SOCCTL_"
-#: Environment variables that are not settings.
-_NOT_SETTINGS = {"SOCCTL_WORKSPACE", "SOCCTL_DEBUG"}
 #: Keys that may only come from the environment (or as a ``*_file`` path).
 SECRET_KEYS = {"api_key", "password"}
 
@@ -59,7 +58,7 @@ class DetectionSettings(_Section):
     store: Literal["embedded", "elasticsearch"] = "embedded"
     rules: list[Path] = []
     cache: bool = True
-    workers: int = 0
+    workers: int = Field(0, ge=0)
 
 
 class InventorySettings(_Section):
@@ -102,12 +101,16 @@ def _from_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Settings from ``SOCCTL_<SECTION>__<KEY>`` variables; other ``SOCCTL_*`` variables (such as
+    ``SOCCTL_WORKSPACE``, ``SOCCTL_KEY_PASSPHRASE``, ``SOCCTL_CHROMIUM``) are not settings."""
     data: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+        if not name.startswith(ENV_PREFIX):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path[0] not in Settings.model_fields:
+            continue
         value: Any = raw
         if raw.startswith("["):
             try:
@@ -123,26 +126,43 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
     return data
 
 
+def _holds(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
 def load_settings(
     config_file: Path | None,
     overrides: dict[str, Any] | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Merge defaults, ``config_file``, the environment and flag ``overrides``, then validate."""
-    merged = _merge(
-        _merge(
-            _from_toml(config_file) if config_file else {}, _from_env(environ or dict(os.environ))
-        ),
-        overrides or {},
-    )
+    """Merge defaults, ``config_file``, the environment and flag ``overrides``, then validate.
+
+    An invalid value is reported where it came from: the option, the environment variable or the
+    file.
+    """
+    from_file = _from_toml(config_file) if config_file else {}
+    from_env = _from_env(os.environ if environ is None else environ)
+    flags = overrides or {}
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(_merge(_merge(from_file, from_env), flags))
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        source = config_file if config_file and config_file.is_file() else "environment"
+        loc = tuple(first["loc"])
+        field = ".".join(str(p) for p in loc)
+        variable = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+        if _holds(flags, loc):
+            raise InputError(f"option for '{field}': {first['msg']}") from None
+        if _holds(from_env, loc):
+            raise InputError(
+                f"environment variable {variable}: {first['msg']}", hint="correct or unset it"
+            ) from None
         raise InputError(
             f"setting '{field}': {first['msg']}",
-            path=source,
-            hint=f"fix it in socctl.toml or {ENV_PREFIX}{field.upper().replace('.', '__')}",
+            path=config_file,
+            hint=f"fix it in {config_file.name if config_file else 'socctl.toml'} or set {variable}",
         ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from socctl.config import Settings, load_settings
-from socctl.errors import NotFoundError, UsageError
+from socctl.errors import InputError, NotFoundError, UsageError
 from socctl.storage import atomic_write, workspace_lock
 
 CONFIG_NAME = "socctl.toml"
@@ -143,22 +143,29 @@ def init_workspace(path: Path) -> Workspace:
     if (path / CONFIG_NAME).exists():
         raise UsageError("is already a socctl workspace", path=path)
     ws = Workspace(path.resolve())
-    for directory in (
-        ws.systems_dir,
-        ws.dossiers_dir,
-        ws.drills_dir,
-        ws.trust_dir,
-        ws.rules_dir,
-        ws.playbooks_dir,
-    ):
-        directory.mkdir(parents=True, exist_ok=True)
-        keep = directory / ".gitkeep"
-        if not any(directory.iterdir()):
-            keep.touch()
-    ws.state_dir.mkdir(exist_ok=True)
-    atomic_write(ws.config_path, _CONFIG_TEMPLATE)
+    try:
+        for directory in (
+            ws.systems_dir,
+            ws.dossiers_dir,
+            ws.drills_dir,
+            ws.trust_dir,
+            ws.rules_dir,
+            ws.playbooks_dir,
+        ):
+            directory.mkdir(parents=True, exist_ok=True)
+            if not any(directory.iterdir()):
+                (directory / ".gitkeep").touch()
+        ws.state_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the workspace: {exc.strerror or exc}",
+            path=exc.filename or path,
+            hint="choose a writable place with free space",
+        ) from None
     if not (ws.root / ".gitignore").exists():
         atomic_write(ws.root / ".gitignore", _GITIGNORE)
     if shutil.which("git") and not (ws.root / ".git").exists():
         subprocess.run(["git", "init", "-q", str(ws.root)], check=False, capture_output=True)
+    # written last: a directory only counts as a workspace once everything else is in place
+    atomic_write(ws.config_path, _CONFIG_TEMPLATE)
     return ws

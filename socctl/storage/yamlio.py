@@ -63,7 +63,34 @@ def compose_node(text: str, source: str) -> yaml.Node | None:
             path=source,
             hint="remove the repeated anchors/aliases (possible alias bomb)",
         )
+    _refuse_duplicate_keys(node, source)
     return node
+
+
+def _refuse_duplicate_keys(node: yaml.Node | None, source: str) -> None:
+    """A key given twice in one mapping is an error (YAML would silently keep the last one)."""
+    seen_nodes: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if id(current) in seen_nodes:
+            continue
+        seen_nodes.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        raise InputError(
+                            f"key '{key.value}' appears twice in the same mapping",
+                            path=source,
+                            line=key.start_mark.line + 1,
+                            hint="keep one of them",
+                        )
+                    keys.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
 
 
 def _construct(node: yaml.Node | None, source: str) -> Any:

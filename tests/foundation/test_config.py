@@ -68,3 +68,20 @@ def test_unknown_setting_is_an_error(tmp_path: Path) -> None:
 def test_broken_toml(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid TOML"):
         load_settings(toml(tmp_path, "[detection\n"), environ={})
+
+
+def test_other_socctl_variables_are_not_settings() -> None:
+    env = {
+        "SOCCTL_KEY_PASSPHRASE": "x",
+        "SOCCTL_CHROMIUM": "/usr/bin/chromium",
+        "SOCCTL_WORKSPACE": "/w",
+    }
+    assert load_settings(None, environ=env).detection.store == "embedded"
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    path = toml(tmp_path, '[detection]\nstore = "embedded"\n')
+    with pytest.raises(InputError) as info:
+        load_settings(path, environ={"SOCCTL_DETECTION__WORKERS": "-3"})
+    assert str(info.value).startswith("environment variable SOCCTL_DETECTION__WORKERS:")
+    assert str(path) not in str(info.value)

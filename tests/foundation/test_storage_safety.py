@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from socctl.errors import LockTimeout
+from socctl.errors import InputError, LockTimeout
 from socctl.storage import atomic_write, workspace_lock
 
 _WRITER = textwrap.dedent(
@@ -98,3 +99,34 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     atomic_write(tmp_path / "a.yaml", "x: 2\n")
     assert [p.name for p in tmp_path.iterdir()] == ["a.yaml"]
     assert (tmp_path / "a.yaml").read_text() == "x: 2\n"
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    atomic_write(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_a_device_is_written_to_not_replaced() -> None:
+    atomic_write("/dev/null", "alerts\n")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("old")
+    target.chmod(0o640)
+    atomic_write(target, "new")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("where", ["folder", "under-a-file"])
+def test_an_impossible_target_is_one_clear_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "file").write_text("x")
+    target = tmp_path if where == "folder" else tmp_path / "file" / "out.csv"
+    with pytest.raises(InputError) as info:
+        atomic_write(target, "data")
+    assert str(target) in str(info.value) and "cannot write" in str(info.value)

@@ -90,3 +90,9 @@ def test_impossible_date_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_yaml(write(tmp_path, "id: a\nsince: 2026-01-10\nuntil: 2026-02-30\n"))
     assert info.value.line == 3 and "impossible value" in info.value.message
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        load_yaml(write(tmp_path, "id: a\nyear: 2026\ncontacts: []\nyear: 2027\n"))
+    assert info.value.line == 4 and "'year' appears twice" in info.value.message
