@@ -125,6 +125,6 @@ def test_the_shipped_examples_resolve_to_the_expected_systems(examples: HostInde
     ref = examples.lookup("10.30.8.12")
     assert ref is not None and ref.component == "ham-song-cam"
     assert found(examples, "10.250.2.3") == "csdl-an-ninh"
-    assert found(examples, "198.51.100.99") == "mang-ttdl"  # the DC's public edge
-    assert found(examples, "198.51.100.20") == "cong-dvc"
+    assert found(examples, "192.0.2.99") == "mang-ttdl"  # the DC's public edge
+    assert found(examples, "192.0.2.20") == "cong-dvc"
     assert examples.conflicts == []
