@@ -74,7 +74,7 @@ def new(
         system = SystemStore(ws).get(system_id)
         assessed = core.assess(ws, system, today())
         if level is not None and level < assessed.level:
-            raise UsageError(
+            raise InputError(
                 f"level {level} is below the computed level {assessed.level}",
                 hint="a system may not be proposed below the level its criteria give",
             )
@@ -187,7 +187,7 @@ def show(
         }
         for s in dossier.history
     ]
-    if fmt is Format.json:
+    if fmt in (Format.json, Format.ndjson):
         emit_document(
             {
                 "system": system_id,
@@ -331,8 +331,9 @@ def render(
     output: Path | None = OUTPUT_OPTION,
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
-    """The dossier as a document (ND85 Art. 15 / ND331 Art. 21-22, TT12 Art. 8); Vietnamese
-    unless --lang en."""
+    """The dossier as a document in HTML, PDF or Markdown; Vietnamese unless --lang en.
+
+    Structured as ND85 Art. 15 / ND331 Art. 21-22 and TT12 Art. 8."""
     app_state = state(ctx)
     ws = app_state.workspace()
     lang = app_state.document_lang()

@@ -79,7 +79,9 @@ def list_keys(
     app_state = state(ctx)
     rows = [_row(key) for key in load_trust(app_state.workspace()).all()]
     lang = app_state.terminal_lang()
-    emit(rows, fmt, output, title=t("keys.list.title", lang), headers=headers(lang, "key"))
+    columns = ["slug", "person", "organisation", "roles", "fingerprint", "added"]
+    title = t("keys.list.title", lang)
+    emit(rows, fmt, output, columns, title=title, headers=headers(lang, "key"))
 
 
 @app.command("show")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, get_args
@@ -15,7 +15,7 @@ from typing import Any, get_args
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.dossier import AS_OF_OPTION, parse_day, today
 from socctl.cli.output import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
@@ -24,6 +24,7 @@ from socctl.cli.output import (
     emit,
     emit_document,
     err_console,
+    write_text,
 )
 from socctl.errors import InputError, UsageError
 from socctl.i18n import headers, t
@@ -32,12 +33,18 @@ from socctl.inventory.hosts import HostIndex
 from socctl.inventory.store import SystemStore, check_id, parse_system
 from socctl.inventory.system import Classification, InformationType, Status, System
 from socctl.storage.yamlio import read_text, validate
-from socctl.timeutil import parse_time
 
 app = typer.Typer(
     help="Inventory of information systems: add, list, show, edit, retire, level, lookup.",
     no_args_is_help=True,
 )
+
+
+class ShowFormat(StrEnum):
+    """``system show`` prints one document: the YAML as filed, or JSON."""
+
+    table = "table"
+    json = "json"
 
 
 class Regime(StrEnum):
@@ -102,6 +109,11 @@ def _optional_level(text: str) -> int | None:
 
     level: int | None = typer.prompt(text, default="", value_proc=check, show_default=False)
     return level
+
+
+def stdin_is_terminal() -> bool:
+    """Whether socctl may ask questions (a pipe or /dev/null would answer them with nothing)."""
+    return sys.stdin.isatty()
 
 
 def _prompt_id(store: SystemStore) -> str:
@@ -201,6 +213,11 @@ def add(
         system = parse_system(text, str(file))
         path = store.add(system, text)
     else:
+        if not stdin_is_terminal():
+            raise UsageError(
+                "no FILE given and stdin is not a terminal, so socctl cannot ask",
+                hint="give a FILE or run in a terminal",
+            )
         system = validate(System, _prompt_system(store), "<prompts>")
         path = store.add(system)
     console().print(
@@ -241,19 +258,22 @@ def list_systems(
             }
         )
     lang = state(ctx).terminal_lang()
-    emit(rows, fmt, output, title=t("system.list.title", lang), headers=headers(lang))
+    columns = ["id", "name", "owner", "status", "level", "hosts"]
+    emit(rows, fmt, output, columns, title=t("system.list.title", lang), headers=headers(lang))
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     system_id: str = typer.Argument(..., metavar="ID", help="The system's id."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table (the YAML) or json."),
+    fmt: ShowFormat = typer.Option(
+        ShowFormat.table, "--format", "-f", help="table (the YAML as filed) or json."
+    ),
 ) -> None:
     """A system as filed (YAML, comments kept) or as validated JSON."""
     store = _store(ctx)
-    if fmt in (Format.json, Format.ndjson):
-        emit_document(store.get(system_id).model_dump(mode="json"), fmt)
+    if fmt is ShowFormat.json:
+        emit_document(store.get(system_id).model_dump(mode="json"), Format.json)
     else:
         typer.echo(store.read_text(system_id), nl=False)
 
@@ -315,8 +335,8 @@ def retire(
     on: str | None = typer.Option(None, "--on", help="Retirement date (default: today)."),
 ) -> None:
     """Mark a system retired (status retired, dates.retired_on)."""
-    day = parse_time(on).date() if on else date.today()
-    system = _store(ctx).retire(system_id, day)
+    day = parse_day(on, "--on")
+    system = _store(ctx).retire(system_id, day, today())
     done = t("system.retired", state(ctx).terminal_lang(), id=system.id, day=day.isoformat())
     console().print(done, markup=False)
 
@@ -328,7 +348,13 @@ def level(
     regime: Regime | None = typer.Option(
         None, "--regime", help="Regime to apply (default: the one that applies to the system)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json."),
+    fmt: Format = typer.Option(
+        Format.table,
+        "--format",
+        "-f",
+        help="table or csv (the reasons), json or ndjson (the level with its reasons).",
+    ),
+    output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """The proposed security level with every criterion that matched and its article."""
     store = _store(ctx)
@@ -338,7 +364,7 @@ def level(
         err_console.print(t("warning", lang, text=warning), markup=False)
     data = result.to_json()
     if fmt in (Format.json, Format.ndjson):
-        emit_document(data, fmt)
+        emit_document(data, fmt, output)
         return
     title = t(
         "system.level.title",
@@ -347,7 +373,8 @@ def level(
         level=data["level"],
         regime=data["regime"],
     )
-    emit(data["reasons"], Format.table, title=title, headers=headers(lang))
+    columns = ["level", "criterion", "article"]
+    emit(data["reasons"], fmt, output, columns, title=title, headers=headers(lang))
 
 
 @app.command("lookup")
@@ -383,15 +410,21 @@ def lookup(
 def gate(
     ctx: typer.Context,
     system_id: str = typer.Argument(..., metavar="ID", help="The system's id."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table (one line) or json."),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", help="table (one line), json, ndjson or csv."
+    ),
+    output: Path | None = OUTPUT_OPTION,
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
     """Go-live gate for deployment pipelines: exit 0 only with a verified approval at least at the
     computed level and the periodic assessment not overdue; otherwise exit 1 with the reason."""
     result = check_gate(state(ctx).workspace(), system_id, parse_day(as_of, "--as-of"))
-    if fmt is Format.json:
-        emit_document(result.as_dict(), fmt)
+    if fmt in (Format.json, Format.ndjson):
+        emit_document(result.as_dict(), fmt, output)
+    elif fmt is Format.csv:
+        emit([result.as_dict()], fmt, output)
     else:
-        typer.echo(f"{'pass' if result.passed else 'fail'}: {system_id}: {result.reason}")
+        line = f"{'pass' if result.passed else 'fail'}: {system_id}: {result.reason}\n"
+        write_text(line, output)
     if not result.passed:
         raise typer.Exit(1)

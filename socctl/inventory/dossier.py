@@ -22,14 +22,14 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from socctl.errors import InputError, NotFoundError, UsageError
+from socctl.errors import InputError, NotFoundError
 from socctl.i18n import labels, t
 from socctl.inventory.catalog import load_catalog
 from socctl.inventory.level import compute_level
 from socctl.inventory.regime import Deadline, DossierItem, applicable_regime, load_regime
 from socctl.inventory.regime import StepName as RegimeStep
-from socctl.inventory.store import SystemStore
-from socctl.inventory.system import SLUG, System
+from socctl.inventory.store import SystemStore, check_id
+from socctl.inventory.system import SLUG, Slug, System
 from socctl.inventory.workdays import DeadlineUnit
 from socctl.reports.document import Document, Issuer, Signer
 from socctl.storage import atomic_write
@@ -243,7 +243,7 @@ class Step(_Model):
 
 
 class Dossier(_Model):
-    system: str = Field(pattern=SLUG.pattern)
+    system: Slug
     regime: RegimeName
     proposed_level: int = Field(ge=1, le=5)
     level_basis: list[LevelBasis] = Field(default_factory=list)
@@ -273,12 +273,7 @@ class Dossier(_Model):
 
 
 def dossier_path(ws: Workspace, system_id: str) -> Path:
-    if not SLUG.match(system_id):
-        raise UsageError(
-            f"'{system_id}' is not a system id",
-            hint="use lower-case letters, digits and '-' (no '/' or '..')",
-        )
-    return ws.dossiers_dir / f"{system_id}.yaml"
+    return ws.dossiers_dir / f"{check_id(system_id)}.yaml"
 
 
 def load_dossier(ws: Workspace, system_id: str) -> Dossier:
@@ -675,7 +670,7 @@ def _signer_role(
             hint="the signer's public key must be in trust/ (socctl keys new)",
         ) from None
     if not allowed:
-        raise UsageError(
+        raise InputError(
             f"no role of the trust store may {what} (see the regime's procedure)",
             hint="that authority signs outside socctl",
         )
@@ -752,28 +747,47 @@ def take_step(ws: Workspace, system_id: str, request: StepInput, today: date) ->
     return step
 
 
+#: The text each step must carry (an empty decision number or opinion decides nothing).
+_REQUIRED_TEXT: dict[StepName, tuple[tuple[str, str], ...]] = {
+    StepName.appraise: (("organisation", "--organisation"), ("opinion", "--opinion")),
+    StepName.approve: (("decision_number", "--decision-number"),),
+    StepName.return_: (("reason", "--reason"),),
+}
+
+
+def _check_text(request: StepInput) -> None:
+    for name, option in _REQUIRED_TEXT.get(request.step, ()):
+        value = getattr(request, name)
+        if value is None or not value.strip():
+            raise InputError(
+                f"{option} is empty: a {request.step.value} must state it",
+                hint=f"give {option} with the text of the signed decision",
+            )
+
+
 def _check_allowed(dossier: Dossier, state: State, request: StepInput, today: date) -> None:
+    _check_text(request)
     allowed = _ALLOWED[state]
     if request.step not in allowed:
         nxt = " or ".join(sorted(s.value for s in allowed)) or "nothing (the dossier is approved)"
-        raise UsageError(
+        raise InputError(
             f"cannot {request.step.value} dossier '{dossier.system}': it is {state.value}",
             hint=f"the next step can be: {nxt}",
         )
     if request.on > today:
-        raise UsageError(
+        raise InputError(
             f"the {request.step.value} date {request.on.isoformat()} is in the future",
             hint="give the date the decision was taken",
         )
     cycle = dossier.cycle()
     if cycle and request.on < cycle[-1].date:
-        raise UsageError(
+        raise InputError(
             f"the {request.step.value} date {request.on.isoformat()} is before the previous step "
             f"({cycle[-1].step.value} on {cycle[-1].date.isoformat()})",
             hint="give the date the decision was taken",
         )
     if cycle and cycle[0].content_sha256 != dossier.content_sha256():
-        raise UsageError(
+        raise InputError(
             f"dossier '{dossier.system}' changed after it was submitted on "
             f"{cycle[0].date.isoformat()}",
             hint="undo the edit, or return the dossier so that it is submitted again",
@@ -789,7 +803,7 @@ def _check_complete(
     if blocking:
         first = blocking[0]
         more = f" and {len(blocking) - 1} more" if len(blocking) > 1 else ""
-        raise UsageError(
+        raise InputError(
             f"cannot {step.value} dossier '{dossier.system}': {first.kind} '{first.ref}' "
             f"{first.problem}{more}",
             hint=f"see 'socctl dossier check {dossier.system}'",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from socctl.inventory.dossier import (
+    Dossier,
     assess,
     dossier_path,
     load_dossier,
@@ -43,8 +44,15 @@ class GateResult:
         }
 
 
+def as_of(dossier: Dossier, day: date) -> Dossier:
+    """The dossier as it stood on ``day``: steps dated after it had not been taken yet."""
+    taken = [step for step in dossier.history if step.date <= day]
+    return dossier.model_copy(update={"history": taken})
+
+
 def check_gate(ws: Workspace, system_id: str, today: date) -> GateResult:
-    """Whether ``system_id`` may go live (or keep operating) on ``today``, and why."""
+    """Whether ``system_id`` may go live (or keep operating) on ``today``, and why; only the
+    steps taken by ``today`` count."""
     system = SystemStore(ws).get(system_id)
     level = assess(ws, system, today).level
 
@@ -53,7 +61,7 @@ def check_gate(ws: Workspace, system_id: str, today: date) -> GateResult:
 
     if not dossier_path(ws, system_id).is_file():
         return fail(f"no dossier: level {level} has never been proposed or approved")
-    dossier = load_dossier(ws, system_id)
+    dossier = as_of(load_dossier(ws, system_id), today)
     verification = verify_dossier(dossier, load_trust(ws))
     if not verification.ok:
         return fail(f"the dossier does not verify: {verification.problems()[0]}")

@@ -20,6 +20,10 @@ from socctl.inventory.system import System
 LEVEL_FIELDS = ("designated_level", "risk_assessed_level")
 
 
+class NoCriterionMet(InputError):
+    """The system's classification meets no level criterion of the regime (yet)."""
+
+
 @dataclass(frozen=True)
 class Reason:
     """A criterion that matched, on the system itself (``component`` None) or on a component."""
@@ -69,7 +73,7 @@ def compute_level(system: System, regime: Regime) -> LevelResult:
     """Every criterion of ``regime`` that ``system`` or one of its components meets; highest wins.
 
     A component's reason is listed only when the system's own classification does not already
-    meet that criterion. Raises ``InputError`` when nothing matches (an incomplete classification).
+    meet that criterion. Raises ``NoCriterionMet`` when nothing matches (an incomplete classification).
     """
     reasons: list[Reason] = []
     on_system: set[str] = set()
@@ -82,7 +86,7 @@ def compute_level(system: System, regime: Regime) -> LevelResult:
                 on_system.add(criterion.id)
             reasons.append(Reason(criterion, component))
     if not reasons:
-        raise InputError(
+        raise NoCriterionMet(
             f"system '{system.id}' meets no level criterion of {regime.id}",
             hint="complete its classification (e.g. construction_grade for industrial control, "
             "infrastructure_scope for infrastructure)",

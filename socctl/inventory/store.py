@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -10,32 +11,37 @@ from typing import TYPE_CHECKING, Any
 from socctl.errors import InputError, NotFoundError
 from socctl.inventory.system import SLUG, Status, System
 from socctl.storage import atomic_write
-from socctl.storage.yamlio import dump_yaml, load_model, parse_model, read_text
+from socctl.storage.yamlio import compose_node, dump_yaml, parse_model, read_text
 from socctl.workspace import Workspace
 
 if TYPE_CHECKING:
     from socctl.inventory.level import LevelResult
 
 SUFFIX = ".yaml"
+#: How a system id must be written, in words (errors name this, not the regular expression).
+SLUG_RULE = "use lower-case letters, digits and '-', e.g. cong-dvc"
 
 
-def check_id(system_id: str) -> str:
+def check_id(system_id: str, path: Path | None = None) -> str:
     """``system_id`` if it is a slug (so also a safe file name); else a clear error."""
     if not SLUG.match(system_id):
-        raise InputError(
-            f"'{system_id}' is not a system id",
-            hint="use lower-case letters, digits and '-' (no '/', '..' or spaces), e.g. cong-dvc",
-        )
+        raise InputError(f"'{system_id}' is not a system id", path=path, hint=SLUG_RULE)
     return system_id
 
 
 def load_system_file(path: Path) -> System:
     """Load and validate a system file from anywhere (e.g. the file given to ``system add``)."""
-    return load_model(path, System)
+    return parse_system(read_text(path), str(path))
 
 
 def parse_system(text: str, source: str) -> System:
     """Validate system YAML text (``source`` names it in errors)."""
+    if compose_node(text, source) is None:
+        raise InputError(
+            "the file is empty: it should hold one system as a YAML mapping",
+            path=source,
+            hint="see assessments/examples/ for complete systems",
+        )
     return parse_model(text, System, source)
 
 
@@ -64,10 +70,25 @@ class SystemStore:
         return self.root / f"{check_id(system_id)}{SUFFIX}"
 
     def ids(self) -> list[str]:
-        """Ids of the stored systems (file names), sorted."""
+        """Ids of the stored systems (file names), sorted; a file that cannot be a system file
+        (wrong extension, a name that is not an id) is refused, so no system silently vanishes."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name[: -len(SUFFIX)] for p in self.root.glob(f"*{SUFFIX}"))
+        ids = []
+        for path in sorted(self.root.iterdir()):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix == ".yml":
+                raise InputError(
+                    "a system file must end in .yaml",
+                    path=path,
+                    hint=f"rename it to {path.with_suffix(SUFFIX).name}",
+                )
+            if path.suffix == SUFFIX:
+                system_id = path.name[: -len(SUFFIX)]
+                check_id(system_id, path)
+                ids.append(system_id)
+        return ids
 
     def _load(self, path: Path) -> System:
         if path.is_symlink() or path.resolve().parent != self.root.resolve():
@@ -102,10 +123,13 @@ class SystemStore:
         return compute_level(system, chosen.regime)
 
     def level_or_none(self, system: System) -> int | None:
-        """The proposed level, or None while the classification meets no criterion yet."""
+        """The proposed level, or None while the classification meets no criterion yet (any
+        other error, e.g. a broken configuration or regime, is raised)."""
+        from socctl.inventory.level import NoCriterionMet
+
         try:
             return self.proposed_level(system).level
-        except InputError:
+        except NoCriterionMet:
             return None
 
     def get(self, system_id: str) -> System:
@@ -154,17 +178,86 @@ class SystemStore:
             atomic_write(self.path_for(system_id), text)
         return system
 
-    def retire(self, system_id: str, on: date) -> System:
-        """Mark a system retired on ``on``."""
+    def retire(self, system_id: str, on: date, today: date) -> System:
+        """Mark a system retired on ``on`` by editing only its ``status`` and
+        ``dates.retired_on`` lines: the rest of the file (comments included) stays as written."""
         with self.ws.lock():
             system = self.get(system_id)
+            path = self.path_for(system_id)
             if system.status is Status.retired:
                 raise InputError(
-                    f"system '{system_id}' is already retired",
-                    path=self.path_for(system_id),
-                    hint="nothing to do",
+                    f"system '{system_id}' is already retired", path=path, hint="nothing to do"
                 )
+            _check_retirement_day(system, on, today)
+            text = retired_text(read_text(path), on, path)
+            retired = parse_system(text, str(path))
             dates = system.dates.model_copy(update={"retired_on": on})
-            retired = system.model_copy(update={"status": Status.retired, "dates": dates})
-            atomic_write(self.path_for(system_id), system_yaml(retired))
+            expected = system.model_copy(update={"status": Status.retired, "dates": dates})
+            if retired.model_dump() != expected.model_dump():
+                raise InputError(
+                    "cannot mark the system retired by editing status and dates.retired_on",
+                    path=path,
+                    hint=f"set them with 'socctl system edit {system_id}'",
+                )
+            atomic_write(path, text)
         return retired
+
+
+def _check_retirement_day(system: System, on: date, today: date) -> None:
+    """Refuse a retirement in the future or before the system was built or operating."""
+    if on > today:
+        raise InputError(
+            f"--on {on.isoformat()} is in the future",
+            hint="retire a system on the day it stopped operating (today or earlier)",
+        )
+    for field in ("operating_since", "construction_started"):
+        since = getattr(system.dates, field)
+        if since is not None and on < since:
+            raise InputError(
+                f"--on {on.isoformat()} is before dates.{field} ({since.isoformat()})",
+                hint=f"give a day on or after {since.isoformat()}",
+            )
+
+
+_STATUS_LINE = re.compile(r"^status:[^\n]*$", re.M)
+_DATES_LINE = re.compile(r"^dates:[ \t]*(?:#[^\n]*)?$", re.M)
+_DATES_ANY = re.compile(r"^dates:", re.M)
+
+
+def _comment(line: str) -> str:
+    """The trailing ``# comment`` of a simple ``key: value`` line, with its spacing."""
+    found = re.search(r"[ \t]+#.*$", line)
+    return found.group(0) if found else ""
+
+
+def retired_text(text: str, on: date, path: Path) -> str:
+    """``text`` with ``status: retired`` and ``dates.retired_on: on``; every other line kept."""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    status = _STATUS_LINE.search(text)
+    if status:
+        line = "status: retired" + _comment(status.group(0))
+        text = text[: status.start()] + line + text[status.end() :]
+    else:
+        text += "status: retired\n"
+    day = on.isoformat()
+    dates = _DATES_LINE.search(text)
+    if dates is None:
+        if _DATES_ANY.search(text):  # e.g. a flow mapping: not edited by hand here
+            raise InputError(
+                "dates is not a block mapping, so socctl cannot add retired_on to it",
+                path=path,
+                hint="write dates as one key per line, or use 'socctl system edit'",
+            )
+        return text + f"dates:\n  retired_on: {day}\n"
+    block = re.compile(r"\n((?:[ \t]*(?:#[^\n]*)?\n|[ \t]+[^\n]*\n)*)").match(text, dates.end())
+    body = block.group(1) if block else ""
+    body_start = dates.end() + 1
+    existing = re.search(r"^([ \t]+)retired_on:[^\n]*$", body, re.M)
+    if existing:
+        line = f"{existing.group(1)}retired_on: {day}" + _comment(existing.group(0))
+        start, end = body_start + existing.start(), body_start + existing.end()
+        return text[:start] + line + text[end:]
+    indent = re.search(r"^([ \t]+)[^\s#]", body, re.M)
+    line = f"{indent.group(1) if indent else '  '}retired_on: {day}\n"
+    return text[:body_start] + line + text[body_start:]

@@ -8,12 +8,26 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 #: A system or component id: a slug that is also a safe file name.
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
-Slug = Annotated[str, Field(pattern=SLUG.pattern, description="lower-case letters, digits and '-'")]
+
+def _slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise PydanticCustomError(
+            "slug",
+            "'{value}' is not an id: use lower-case letters, digits and '-' (e.g. cong-dvc)",
+            {"value": value},
+        )
+    return value
+
+
+Slug = Annotated[
+    str, AfterValidator(_slug), Field(description="lower-case letters, digits and '-'")
+]
 
 
 #: One DNS label: letters, digits and '-', not at either end.

@@ -62,6 +62,12 @@ def new_key(
             path=private,
             hint="leave --out out, or choose a path outside the workspace",
         )
+    if private.is_dir():
+        raise InputError(
+            "is a directory; --out names the private key file",
+            path=private,
+            hint=f"give a file name, e.g. --out {private / 'key.pem'}",
+        )
     if private.exists():
         raise InputError(
             "a private key already exists here; it is never overwritten",

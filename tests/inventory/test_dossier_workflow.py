@@ -103,7 +103,7 @@ def test_a_return_sends_the_dossier_back_to_draft_with_its_reason(office: Office
         "--date",
         days_ago(7),
     )
-    assert refused.code == 2 and "security-regulation" in refused.error
+    assert refused.code == 3 and "security-regulation" in refused.error
 
     ok(
         ws,
@@ -133,17 +133,17 @@ def test_a_return_sends_the_dossier_back_to_draft_with_its_reason(office: Office
     [
         (
             ("approve", "--key", "key:owner", "--decision-number", "1/QĐ", "--date", "TODAY"),
-            2,
+            3,
             "it is draft",
         ),
         (
             ("appraise", "--key", "key:specialised_unit", "--organisation", "X", "--opinion", "Y"),
-            2,
+            3,
             "it is draft",
         ),
         (("submit", "--key", "key:owner"), 3, "may not submit"),
         (("submit", "--key", "key:untrusted"), 3, "does not trust"),
-        (("submit", "--key", "key:it_officer", "--date", "2999-01-01"), 2, "in the future"),
+        (("submit", "--key", "key:it_officer", "--date", "2999-01-01"), 3, "in the future"),
     ],
 )
 def test_a_step_out_of_order_or_by_the_wrong_role_is_refused_and_nothing_written(
@@ -167,7 +167,7 @@ def test_an_incomplete_dossier_cannot_be_submitted(office: Office) -> None:
     ok(office.ws, "dossier", "new", SYSTEM)
     before = office.dossier.read_bytes()
     result = run(office.ws, "dossier", "submit", SYSTEM, "--key", office.key("it_officer"))
-    assert result.code == 2 and "no evidence" in result.error
+    assert result.code == 3 and "no evidence" in result.error
     assert office.dossier.read_bytes() == before
 
 
@@ -176,7 +176,7 @@ def test_a_dossier_below_the_computed_level_cannot_be_started_or_submitted(
 ) -> None:
     """ND331 Art. 8: no proposal below the level the criteria give."""
     refused = run(office.ws, "dossier", "new", SYSTEM, "--level", "2")
-    assert refused.code == 2 and "below the computed level 3" in refused.error
+    assert refused.code == 3 and "below the computed level 3" in refused.error
     assert not office.dossier.exists()
 
     ok(office.ws, "dossier", "new", SYSTEM)
@@ -187,7 +187,7 @@ def test_a_dossier_below_the_computed_level_cannot_be_started_or_submitted(
     data["classification"]["security_harm"] = "serious"  # level 4 (ND85 Art. 10, ND331 Art. 14)
     system_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     result = run(office.ws, "dossier", "submit", SYSTEM, "--key", office.key("it_officer"))
-    assert result.code == 2 and "below the computed level 4" in result.error
+    assert result.code == 3 and "below the computed level 4" in result.error
 
 
 def test_appraisal_is_refused_when_the_dossier_changed_after_submission(office: Office) -> None:
@@ -216,7 +216,7 @@ def test_appraisal_is_refused_when_the_dossier_changed_after_submission(office: 
         "--opinion",
         "Y",
     )
-    assert result.code == 2 and "changed after it was submitted" in result.error
+    assert result.code == 3 and "changed after it was submitted" in result.error
 
 
 # --- forged approvals ------------------------------------------------------------------------

@@ -52,6 +52,12 @@ def ws(tmp_path: Path) -> Path:
     return init_workspace(tmp_path / "ws").root
 
 
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI runner's stdin stands for a terminal a person answers the prompts on."""
+    monkeypatch.setattr("socctl.cli.system.stdin_is_terminal", lambda: True)
+
+
 def stored(ws: Path) -> list[str]:
     return sorted(p.name for p in (ws / "systems").glob("*.yaml"))
 
@@ -210,6 +216,7 @@ def test_a_hand_edited_stored_file_with_an_unknown_field_names_file_and_line(ws:
     assert result.error.startswith(f"{ws / 'systems' / 'demo.yaml'}:5: unknown field 'statu'")
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_add_asks_for_the_essentials(ws: Path) -> None:
     answers = [
         "Bad Id",  # refused, asked again
@@ -270,6 +277,7 @@ def level(ws: Path, regime: str) -> int:
     return int(json.loads(result.out)["level"])
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_state_secret_offers_only_a_harm(ws: Path) -> None:
     """A state secret always harms national security (ND85 Art. 9-11, ND331 Art. 13-15)."""
     answers = ["state_secret", "none", "serious", "internal", "0", "0", "information", "n", ""]
@@ -281,6 +289,7 @@ def test_interactive_state_secret_offers_only_a_harm(ws: Path) -> None:
     assert level(ws, "nd85") == level(ws, "nd331") == 4
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_national_system_running_24x7_is_level_4(ws: Path) -> None:
     """ND85 Art. 10.2, ND331 Art. 14.2: a national e-government system that must run 24/7."""
     answers = ["public", "internal", "0", "0", "information", "y", "y", ""]
@@ -291,6 +300,7 @@ def test_interactive_national_system_running_24x7_is_level_4(ws: Path) -> None:
     assert level(ws, "nd85") == level(ws, "nd331") == 4
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_industrial_control_of_national_security_works_is_level_5(ws: Path) -> None:
     """ND85 Art. 11.4, ND331 Art. 15.4: works important to national security, whatever grade."""
     answers = ["public", "internal", "0", "0", "industrial_control", "III", "y", ""]
@@ -301,6 +311,7 @@ def test_interactive_industrial_control_of_national_security_works_is_level_5(ws
     assert level(ws, "nd85") == level(ws, "nd331") == 5
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_risk_assessed_level_is_optional_and_checked(ws: Path) -> None:
     """ND331 Art. 10.5: a higher risk than the criteria give raises the level."""
     answers = ["public", "internal", "0", "0", "information", "n", "7", "3"]
@@ -311,6 +322,7 @@ def test_interactive_risk_assessed_level_is_optional_and_checked(ws: Path) -> No
     assert level(ws, "nd331") == 3
 
 
+@pytest.mark.usefixtures("terminal")
 def test_interactive_add_refuses_an_existing_id(ws: Path, tmp_path: Path) -> None:
     run(ws, "system", "add", str(write(tmp_path / "a.yaml", MINIMAL)))
     result = run(ws, "system", "add", input="demo\n")
@@ -321,10 +333,10 @@ def test_interactive_add_refuses_an_existing_id(ws: Path, tmp_path: Path) -> Non
 
 def test_retire_sets_status_and_date(ws: Path, tmp_path: Path) -> None:
     run(ws, "system", "add", str(EXAMPLES / "thu-dien-tu.yaml"))
-    assert run(ws, "system", "retire", "thu-dien-tu", "--on", "2026-12-31").code == 0
+    assert run(ws, "system", "retire", "thu-dien-tu", "--on", "2026-01-31").code == 0
     data = json.loads(run(ws, "system", "show", "thu-dien-tu", "-f", "json").out)
     assert data["status"] == "retired"
-    assert data["dates"]["retired_on"] == "2026-12-31"
+    assert data["dates"]["retired_on"] == "2026-01-31"
     again = run(ws, "system", "retire", "thu-dien-tu")
     assert again.code == 3 and "already retired" in again.error
 

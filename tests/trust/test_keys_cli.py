@@ -112,3 +112,11 @@ def test_list_and_show(ws: Workspace) -> None:
     assert by_fingerprint["slug"] == "le-van-so"
     code, _, err = run(ws, "keys", "show", "ai-do")
     assert code == 3 and "no trusted key 'ai-do'" in err
+
+
+def test_out_naming_a_directory_says_it_is_one(ws: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "my-keys"
+    folder.mkdir()
+    code, _, err = run(ws, *NEW, "--out", str(folder))
+    assert code == 3 and "is a directory" in err and "already exists" not in err
+    assert not list(ws.trust_dir.glob("*.yaml")) and not list(folder.iterdir())
