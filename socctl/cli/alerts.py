@@ -1,20 +1,47 @@
-"""``socctl alerts``: the workspace's alert store: list, show."""
+"""``socctl alerts``: the workspace's alert store: list, show.
+
+``alerts list`` streams: rows go from SQLite to the output a chunk at a time, so listing millions
+of alerts as json, ndjson or csv takes little memory; a table shows the newest 1000 by default.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
+from typing import Any, BinaryIO
 
+import orjson
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, to_json
+from socctl.cli.output import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    emit,
+    emit_document,
+    err_console,
+    to_json,
+)
 from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row
 from socctl.i18n import headers, t
-from socctl.store.alerts import AlertStore
+from socctl.store import open_alert_store
 from socctl.timeutil import now_utc, parse_duration, parse_time
 
 app = typer.Typer(help="The workspace's alert store: list, show.", no_args_is_help=True)
+
+#: Alerts a table shows unless ``--limit`` says otherwise.
+TABLE_LIMIT = 1000
+#: Alerts rendered per write when streaming.
+CHUNK = 1000
 
 
 def _since(text: str) -> datetime:
@@ -22,6 +49,16 @@ def _since(text: str) -> datetime:
     if text[:1].isdigit() and text[-1:].isalpha() and "-" not in text:
         return now_utc() - parse_duration(text)
     return parse_time(text)
+
+
+def _summary(alert: dict[str, Any]) -> dict[str, Any]:
+    """The alert's one-line summary; an alert from an index also names the original file and
+    record of its document."""
+    row = summary_row(alert)
+    source = alert["source"]
+    if "index" in source and "path" in source:
+        row["source"] = f"{row['source']} ({source['path']}#{source['record']})"
+    return row
 
 
 @app.command("list")
@@ -35,28 +72,89 @@ def list_alerts(
         None, "--since", help="Events from this long ago (24h, 7d) or this date/time on."
     ),
     limit: int | None = typer.Option(
-        None, "--limit", min=1, help="At most this many, newest first."
+        None,
+        "--limit",
+        min=0,
+        help=f"At most this many, newest first; 0 for all (default: {TABLE_LIMIT} in a table,"
+        " all in other formats).",
     ),
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """List stored alerts, newest first."""
     app_state = state(ctx)
-    found = AlertStore(app_state.workspace()).query(
-        level=parse_level(level) if level else None,
-        rule=rule,
-        host=host,
-        system=system,
-        since=_since(since) if since else None,
-        limit=limit,
-    )
-    if fmt in (Format.json, Format.ndjson):
-        emit(found, fmt, output)
-    else:
-        lang = app_state.terminal_lang()
-        rows = [summary_row(a) for a in found]
-        title = t("alerts.list.title", lang)
-        emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
+    store = open_alert_store(app_state.workspace())
+    filters: dict[str, Any] = {
+        "level": parse_level(level) if level else None,
+        "rule": rule,
+        "host": host,
+        "system": system,
+        "since": _since(since) if since else None,
+    }
+    if fmt is not Format.table:
+        _write_stream(store.stream(**filters, limit=limit), fmt, output)
+        return
+    shown = TABLE_LIMIT if limit is None else limit
+    rows = [_summary(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
+    lang = app_state.terminal_lang()
+    title = t("alerts.list.title", lang)
+    emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
+    if shown and len(rows) == shown and (total := store.count(**filters)) > shown:
+        err_console.print(f"showing {shown} of {total}; --limit 0 for all", markup=False)
+
+
+def _write_stream(docs: Iterator[bytes], fmt: Format, output: Path | None) -> None:
+    """Write stored alert documents as json, ndjson or csv (summaries), a chunk at a time."""
+    with _destination(output) as out:
+        if fmt is Format.csv:
+            out.write(_csv_lines([SUMMARY_COLUMNS]))
+        elif fmt is Format.json:
+            out.write(b"[")
+        separator = b"\n"
+        empty = True
+        while chunk := list(islice(docs, CHUNK)):
+            empty = False
+            if fmt is Format.ndjson:
+                out.write(b"\n".join(chunk) + b"\n")
+            elif fmt is Format.csv:
+                summaries = (_summary(orjson.loads(doc)) for doc in chunk)
+                out.write(_csv_lines([row.get(c) for c in SUMMARY_COLUMNS] for row in summaries))
+            else:
+                for doc in chunk:
+                    pretty = orjson.dumps(orjson.loads(doc), option=orjson.OPT_INDENT_2)
+                    out.write(separator + b"  " + pretty.replace(b"\n", b"\n  "))
+                    separator = b",\n"
+        if fmt is Format.json:
+            out.write(b"]\n" if empty else b"\n]\n")
+
+
+def _csv_lines(rows: Any) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+@contextmanager
+def _destination(output: Path | None) -> Iterator[BinaryIO]:
+    """Stdout, or a temporary file beside ``output`` renamed over it once complete (a reader
+    sees the old file or the new one, never a part)."""
+    if output is None:
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command("show")
@@ -68,11 +166,11 @@ def show(
 ) -> None:
     """Show one alert in full, with its original event."""
     app_state = state(ctx)
-    alert = AlertStore(app_state.workspace()).get(alert_id)
+    alert = open_alert_store(app_state.workspace()).get(alert_id)
     if fmt in (Format.json, Format.ndjson):
         emit_document(alert, fmt, output)
         return
-    row = summary_row(alert)
+    row = _summary(alert)
     rows = [{"field": key, "value": value} for key, value in row.items()]
     rows.append({"field": "event", "value": to_json(alert["event"])})
     lang = app_state.terminal_lang()

@@ -10,7 +10,8 @@ from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
 from socctl.detection.alerts import iso_utc
 from socctl.i18n import headers, t
-from socctl.store import EmbeddedStore
+from socctl.store import open_store
+from socctl.store.base import display_text
 
 app = typer.Typer(help="The embedded log store: ingest, indices.", no_args_is_help=True)
 
@@ -30,11 +31,12 @@ def ingest(
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
     """Load log files into an index; records already in it are not added again."""
-    store = EmbeddedStore(state(ctx).workspace())
+    store = open_store(state(ctx).workspace())
     stats = store.ingest(paths, index, input_format)
     lang = state(ctx).terminal_lang()
     for record in stats.malformed_examples[:SHOWN_MALFORMED]:
-        err_console.print(t("warning", lang, text=record), markup=False, soft_wrap=True)
+        text = t("warning", lang, text=display_text(str(record)))
+        err_console.print(text, markup=False, soft_wrap=True)
     if stats.malformed > SHOWN_MALFORMED:
         total = t("logs.malformed_total", lang, n=stats.malformed)
         err_console.print(t("warning", lang, text=total), markup=False)
@@ -55,7 +57,7 @@ def indices(
 ) -> None:
     """List the indices with their event counts and time ranges."""
     app_state = state(ctx)
-    store = EmbeddedStore(app_state.workspace())
+    store = open_store(app_state.workspace())
     rows = [
         {
             "index": info.name,

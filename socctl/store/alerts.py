@@ -1,10 +1,14 @@
 """The workspace's alert store (``.socctl/alerts.sqlite``): alerts kept once by ``alert_id``,
-and the per-rule checkpoints of continuous detection, saved in the same transaction."""
+and the per-rule checkpoints of continuous detection, saved in the same transaction.
+
+Alerts are listed by streaming rows from SQLite, so millions of them never sit in memory.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import datetime
 from typing import Any
@@ -13,6 +17,8 @@ import orjson
 
 from socctl.detection.alerts import Alert, level_rank
 from socctl.errors import NotFoundError, UsageError
+from socctl.store.base import LogStore, display_text
+from socctl.store.embedded import EmbeddedStore
 from socctl.store.sqlite import connect, to_micros, transaction
 from socctl.timeutil import now_utc
 from socctl.workspace import Workspace
@@ -46,11 +52,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 
 
 class AlertStore:
-    """Alerts deduplicated by id, and checkpoints per (index, rule)."""
+    """Alerts deduplicated by id, and checkpoints per (index, rule); ``logs`` is the log store
+    whose documents alerts from an index refer to."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, logs: LogStore | None = None) -> None:
         self.workspace = workspace
         self.path = workspace.state_dir / "alerts.sqlite"
+        self.logs = logs if logs is not None else EmbeddedStore(workspace)
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -65,7 +73,12 @@ class AlertStore:
         checkpoints: Mapping[str, str] | None = None,
     ) -> list[Alert]:
         """Store ``alerts`` not yet stored and return them; save ``checkpoints`` (rule id to
-        cursor of ``index``) in the same transaction, so both are kept or neither."""
+        cursor of ``index``) in the same transaction, so both are kept or neither.
+
+        Each alert's sources are completed first: one from an index gains the ``path`` and
+        ``record`` its document was read from; a file name that is not valid UTF-8 is shown with
+        its undecodable bytes escaped (the alert id, already made, stays the same)."""
+        self._complete_sources(alerts)
         stored = to_micros(now_utc())
         new: list[Alert] = []
         with self.workspace.lock("alerts"), self._conn() as conn, transaction(conn):
@@ -94,6 +107,23 @@ class AlertStore:
                 )
         return new
 
+    def _complete_sources(self, alerts: Sequence[Alert]) -> None:
+        by_index: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for source in _sources(alerts):
+            if "index" in source:
+                by_index[source["index"]].append(source)
+            elif isinstance(source.get("path"), str):
+                source["path"] = display_text(source["path"])
+        for index, sources in by_index.items():
+            try:
+                origins = self.logs.origins(index, {source["document_id"] for source in sources})
+            except NotFoundError:  # the index was dropped since: the alert keeps its id only
+                continue
+            for source in sources:
+                origin = origins.get(source["document_id"])
+                if origin is not None:
+                    source["path"], source["record"] = origin.path, origin.record
+
     def checkpoints(self, index: str) -> dict[str, str]:
         """Rule id to the cursor continuous detection over ``index`` has reached."""
         if not self.path.is_file():
@@ -114,29 +144,53 @@ class AlertStore:
         since: datetime | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Stored alerts, newest first: at or above ``level``, of ``rule``, ``host``,
-        ``system``, with a timestamp at or after ``since``."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for sql, value in (
-            ("level_rank >= ?", level_rank(level) if level else None),
-            ("rule_id = ?", rule),
-            ("host = ?", host),
-            ("system_id = ?", system),
-            ("ts >= ?", to_micros(since)),
-        ):
-            if value is not None:
-                clauses.append(sql)
-                params.append(value)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        """The alerts :meth:`stream` gives, as a list."""
+        found = self.stream(
+            level=level, rule=rule, host=host, system=system, since=since, limit=limit
+        )
+        return [orjson.loads(doc) for doc in found]
+
+    def stream(
+        self,
+        *,
+        level: str | None = None,
+        rule: str | None = None,
+        host: str | None = None,
+        system: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[bytes]:
+        """Stored alerts as JSON documents (one line each), newest first: at or above
+        ``level``, of ``rule``, ``host``, ``system``, with a timestamp at or after ``since``;
+        at most ``limit`` (all when None or 0). Rows are read from SQLite as they are used."""
+        where, params = _where(level, rule, host, system, since)
         tail = f" LIMIT {int(limit)}" if limit else ""
         if not self.path.is_file():
-            return []
+            return iter(())
+        return self._rows(f"SELECT doc FROM alerts{where} ORDER BY ts DESC, alert_id{tail}", params)
+
+    def count(
+        self,
+        *,
+        level: str | None = None,
+        rule: str | None = None,
+        host: str | None = None,
+        system: str | None = None,
+        since: datetime | None = None,
+    ) -> int:
+        """How many stored alerts :meth:`stream` would give without a limit."""
+        where, params = _where(level, rule, host, system, since)
+        if not self.path.is_file():
+            return 0
         with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT doc FROM alerts{where} ORDER BY ts DESC, alert_id{tail}", params
-            ).fetchall()
-        return [orjson.loads(doc) for (doc,) in rows]
+            (total,) = conn.execute(f"SELECT count(*) FROM alerts{where}", params).fetchone()
+        return int(total)
+
+    def _rows(self, sql: str, params: list[Any]) -> Iterator[bytes]:
+        with self._conn() as conn:
+            conn.execute("BEGIN")  # one snapshot while the rows are read
+            for (doc,) in conn.execute(sql, params):
+                yield doc
 
     def get(self, alert_id: str) -> dict[str, Any]:
         """The alert with this id, or with this unique id prefix (at least 6 characters)."""
@@ -161,3 +215,34 @@ class AlertStore:
             )
         result: dict[str, Any] = orjson.loads(rows[0][0])
         return result
+
+
+def _where(
+    level: str | None,
+    rule: str | None,
+    host: str | None,
+    system: str | None,
+    since: datetime | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for sql, value in (
+        ("level_rank >= ?", level_rank(level) if level else None),
+        ("rule_id = ?", rule),
+        ("host = ?", host),
+        ("system_id = ?", system),
+        ("ts >= ?", to_micros(since)),
+    ):
+        if value is not None:
+            clauses.append(sql)
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _sources(alerts: Iterable[Alert]) -> Iterator[dict[str, Any]]:
+    """The source of each alert and of each event of a correlation."""
+    for alert in alerts:
+        yield alert.source
+        if alert.correlation is not None:
+            for event in alert.correlation.get("events", ()):
+                yield event["source"]

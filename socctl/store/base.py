@@ -29,6 +29,16 @@ def validate_index_name(name: str) -> str:
     return name
 
 
+def display_text(text: str) -> str:
+    """``text`` made valid UTF-8 for display: the undecodable bytes of a file name (held as
+    surrogate escapes) shown as ``\\xff``."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 @dataclass(slots=True)
 class IngestStats:
     """What one ingest did: documents read, added, already present, and malformed records
@@ -57,6 +67,15 @@ class IndexInfo:
     first: datetime | None
     last: datetime | None
     size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a document was read from: the file (shown with undecodable bytes escaped) and the
+    record (number, byte offset) within it."""
+
+    path: str
+    record: str
 
 
 class LogStore(Protocol):
@@ -103,4 +122,9 @@ class LogStore(Protocol):
 
     def cursor(self, index: str) -> str:
         """The ingest position now (see the class docstring)."""
+        ...
+
+    def origins(self, index: str, document_ids: Iterable[str]) -> dict[str, Origin]:
+        """Where each document of ``index`` was read from, by document id (unknown ids are left
+        out)."""
         ...

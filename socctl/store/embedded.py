@@ -3,7 +3,8 @@
 A document is an event stored compactly: its ``fields`` and, when it differs, its original
 ``data`` as orjson blobs, with kind, timestamp (UTC microseconds) and where it came from. Its
 id is a hash of the source file, the record reference and the content, so ingesting the same
-records again adds nothing. ``seq`` (the row id) is the ingest position cursors refer to: it
+records again adds nothing; the file and record it came from are kept (a file name that is not
+valid UTF-8 as its raw bytes) so alerts can name them. ``seq`` (the row id) is the ingest position cursors refer to: it
 only grows because documents are never deleted one by one (dropping an index removes its file),
 so it needs no AUTOINCREMENT (which costs 15% of ingest speed).
 """
@@ -23,13 +24,15 @@ import orjson
 
 from socctl.detection.event import Event
 from socctl.errors import InputError, NotFoundError
-from socctl.store.base import IndexInfo, IngestStats, validate_index_name
+from socctl.store.base import IndexInfo, IngestStats, Origin, validate_index_name
 from socctl.store.sqlite import connect, from_micros, to_micros, transaction
 from socctl.workspace import Workspace
 
 #: Documents written per transaction: big enough to be fast, small enough for readers to
 #: see progress and for an interrupted ingest to lose little (rerunning it completes it).
 BATCH = 20_000
+#: Document ids looked up per query (SQLite allows 32766 parameters).
+LOOKUP_CHUNK = 500
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -118,9 +121,11 @@ class EmbeddedStore:
         from socctl.detection.inputs import iter_paths, read_events
 
         stats = IngestStats()
+        validate_index_name(index)
+        files = list(iter_paths([Path(p).resolve() for p in paths]))  # a missing path fails here
 
         def events() -> Iterator[Event]:
-            for path in iter_paths([Path(p).resolve() for p in paths]):
+            for path in files:
                 stats.files += 1
                 yield from read_events(path, fmt, on_malformed=stats.report)
 
@@ -129,23 +134,48 @@ class EmbeddedStore:
     def ingest_events(
         self, index: str, events: Iterable[Event], stats: IngestStats | None = None
     ) -> IngestStats:
+        """Add ``events`` (see :class:`~socctl.store.base.LogStore`); an index this call creates
+        is removed again when it fails, so an error leaves no empty index behind."""
         stats = stats or IngestStats()
-        with (
-            self.workspace.lock(f"logs-{validate_index_name(index)}"),
-            closing(self._open(index, create=True)) as conn,
-        ):
-            sources: dict[str, int] = {}
-            iterator = iter(events)
-            while batch := list(islice(iterator, BATCH)):
-                with transaction(conn):
-                    rows = [_row(event, _source_id(conn, sources, event.source)) for event in batch]
-                    before = conn.total_changes
-                    conn.executemany(_INSERT, rows)
-                    added = conn.total_changes - before
-                stats.read += len(batch)
-                stats.added += added
-                stats.duplicates += len(batch) - added
+        path = self._path(index)
+        with self.workspace.lock(f"logs-{index}"):
+            created = not path.exists()
+            try:
+                with closing(self._open(index, create=True)) as conn:
+                    _add(conn, events, stats)
+            except Exception:
+                if created:
+                    for leftover in (path, *path.parent.glob(path.name + "-*")):
+                        leftover.unlink(missing_ok=True)
+                raise
         return stats
+
+    def origins(self, index: str, document_ids: Iterable[str]) -> dict[str, Origin]:
+        keys = {}
+        for doc_id in document_ids:
+            try:
+                keys[bytes.fromhex(doc_id)] = doc_id
+            except ValueError:
+                continue
+        found: dict[str, Origin] = {}
+        wanted = list(keys)
+        with closing(self._open(index)) as conn:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                rows = conn.execute(
+                    "SELECT d.doc_id, s.path, d.ref FROM documents d"
+                    " JOIN sources s ON s.id = d.source_id"
+                    f" WHERE d.doc_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for doc_id, source, ref in rows:
+                    path = (
+                        source.decode("utf-8", "backslashreplace")
+                        if isinstance(source, bytes)
+                        else source
+                    )
+                    found[keys[doc_id]] = Origin(path, ref)
+        return found
 
     # -- search ----------------------------------------------------------------------------
 
@@ -191,6 +221,20 @@ def _iterate(conn: sqlite3.Connection, sql: str, params: list[Any], index: str) 
         conn.close()
 
 
+def _add(conn: sqlite3.Connection, events: Iterable[Event], stats: IngestStats) -> None:
+    sources: dict[str, int] = {}
+    iterator = iter(events)
+    while batch := list(islice(iterator, BATCH)):
+        with transaction(conn):
+            rows = [_row(event, _source_id(conn, sources, event.source)) for event in batch]
+            before = conn.total_changes
+            conn.executemany(_INSERT, rows)
+            added = conn.total_changes - before
+        stats.read += len(batch)
+        stats.added += added
+        stats.duplicates += len(batch) - added
+
+
 def _row(event: Event, source_id: int) -> tuple[Any, ...]:
     fields = orjson.dumps(event.fields, default=str)
     data = None if event.data is event.fields or event.data == event.fields else event.data
@@ -207,11 +251,23 @@ def _row(event: Event, source_id: int) -> tuple[Any, ...]:
 
 def _source_id(conn: sqlite3.Connection, cache: dict[str, int], source: str) -> int:
     if source not in cache:
-        conn.execute("INSERT OR IGNORE INTO sources (path) VALUES (?)", (source,))
-        (cache[source],) = conn.execute(
-            "SELECT id FROM sources WHERE path = ?", (source,)
-        ).fetchone()
+        key = _source_key(source)
+        conn.execute("INSERT OR IGNORE INTO sources (path) VALUES (?)", (key,))
+        (cache[source],) = conn.execute("SELECT id FROM sources WHERE path = ?", (key,)).fetchone()
     return cache[source]
+
+
+def _source_key(source: str) -> str | bytes:
+    """How a source is kept: its text, or (SQLite text must be UTF-8) the raw bytes of a file
+    name that is not valid UTF-8, so two such names never collide."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return source.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return source.encode("utf-8", "surrogatepass")
+    return source
 
 
 def _time_filter(start: datetime | None, end: datetime | None) -> tuple[str, list[Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +12,8 @@ from pathlib import Path
 import pytest
 from store_fixtures import T0, logon_failure, workspace
 
-from socctl.errors import NotFoundError, UsageError
+from socctl.detection.event import Event
+from socctl.errors import InputError, NotFoundError, UsageError
 from socctl.store import EmbeddedStore, embedded
 from socctl.workspace import Workspace
 
@@ -110,3 +113,42 @@ def test_search_runs_while_another_process_ingests(tmp_path: Path) -> None:
     assert writer.exitcode == 0
     assert seen == sorted(seen)  # every search saw a consistent, growing snapshot
     assert store.count("winlog") == total + 1
+
+
+def test_an_ingest_that_fails_leaves_no_new_index_and_keeps_an_old_one(tmp_path: Path) -> None:
+    store = EmbeddedStore(workspace(tmp_path))
+
+    def failing() -> Iterator[Event]:
+        yield logon_failure(1)
+        raise InputError("unreadable record")
+
+    with pytest.raises(InputError):
+        store.ingest_events("fresh", failing())
+    assert store.indices() == []
+    store.ingest_events("winlog", [logon_failure(0)])
+    with pytest.raises(InputError):
+        store.ingest_events("winlog", failing())
+    assert [i.name for i in store.indices()] == ["winlog"]
+
+
+def test_ingest_of_a_missing_path_creates_nothing(tmp_path: Path) -> None:
+    store = EmbeddedStore(workspace(tmp_path))
+    with pytest.raises(NotFoundError, match="no such file or folder"):
+        store.ingest([tmp_path / "nope"], "fresh")
+    assert store.indices() == []
+
+
+def test_origins_name_the_file_and_record_even_for_names_that_are_not_utf8(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(workspace(tmp_path))
+    names = [os.fsdecode(b"/evidence/bad\xffname.log"), os.fsdecode(b"/evidence/bad\xfename.log")]
+    events = [replace(logon_failure(1), source=name) for name in names]
+    assert store.ingest_events("winlog", events).added == 2
+    assert store.ingest_events("winlog", events).added == 0  # the same names, the same documents
+    ids = [e.ref for e in store.search("winlog")]
+    origins = store.origins("winlog", [*ids, "00" * 16, "not hex"])
+    assert sorted((o.path, o.record) for o in origins.values()) == [
+        ("/evidence/bad\\xfename.log", "1"),
+        ("/evidence/bad\\xffname.log", "1"),
+    ]
