@@ -54,6 +54,11 @@ def check(
     validate: bool = typer.Option(
         True, "--validate/--no-validate", help="Also run pySigma's rule validators (warnings)."
     ),
+    online: bool = typer.Option(
+        False,
+        "--online",
+        help="Also run the validators that download MITRE ATT&CK and D3FEND data.",
+    ),
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
 ) -> None:
@@ -73,7 +78,9 @@ def check(
         for e in ruleset.errors
     ]
     if validate:
-        rows.extend({"severity": "warning", **finding} for finding in validate_rules(ruleset))
+        rows.extend(
+            {"severity": "warning", **finding} for finding in validate_rules(ruleset, online=online)
+        )
     lang = state(ctx).terminal_lang()
     columns = ["severity", "path", "rule_id", "reason"]
     emit(rows, fmt, output, columns, title=t("rules.check.title", lang), headers=headers(lang))

@@ -120,3 +120,25 @@ def test_coverage_writes_a_navigator_layer(rules_dir: Path, tmp_path: Path) -> N
     assert layer["domain"] == "enterprise-attack"
     scored = {t["techniqueID"]: t["score"] for t in layer["techniques"]}
     assert scored == {"T1003.001": 1, "T1110.003": 1, "T1548.003": 1}
+
+
+def test_rules_check_stays_offline_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SOC host is often firewalled: the ATT&CK/D3FEND validators (which download) are opt-in."""
+    from sigma.data import mitre_attack, mitre_d3fend
+
+    from socctl.detection.rules import load_rules
+    from socctl.detection.validation import validate_rules
+
+    calls: list[object] = []
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise OSError("network unreachable")
+
+    for module in (mitre_attack, mitre_d3fend):
+        monkeypatch.setattr(module, "urlopen", no_network)
+    shipped = load_rules(
+        [Path(__file__).resolve().parents[2] / "rules" / "web"], cache_dir=None, use_cache=False
+    )
+    rows = validate_rules(shipped)
+    assert calls == [] and not [r for r in rows if "skipped" in r["reason"]]
