@@ -100,7 +100,8 @@ def list_alerts(
     title = t("alerts.list.title", lang)
     emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
     if shown and len(rows) == shown and (total := store.count(**filters)) > shown:
-        err_console.print(f"showing {shown} of {total}; --limit 0 for all", markup=False)
+        message = t("alerts.list.truncated", lang, shown=shown, total=total)
+        err_console.print(message, markup=False)
 
 
 def _write_stream(docs: Iterator[bytes], fmt: Format, output: Path | None) -> None:
