@@ -122,8 +122,8 @@ def fill(office: Office, *, regulation: bool = True) -> None:
     office.dossier.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
 
-def approve_all(office: Office) -> None:
-    """New, filled, submitted, appraised and approved, with past dates."""
+def submit(office: Office, days: int) -> None:
+    """A new dossier, filled in and submitted by the IT officer ``days`` ago."""
     ok(office.ws, "dossier", "new", SYSTEM)
     fill(office)
     ok(
@@ -134,8 +134,13 @@ def approve_all(office: Office) -> None:
         "--key",
         office.key("it_officer"),
         "--date",
-        days_ago(30),
+        days_ago(days),
     )
+
+
+def approve_all(office: Office) -> None:
+    """New, filled, submitted, appraised and approved, with past dates."""
+    submit(office, 30)
     ok(
         office.ws,
         "dossier",

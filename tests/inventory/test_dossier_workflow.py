@@ -18,6 +18,7 @@ from office import (
     resign_last_step,
     rewrite,
     run,
+    submit,
 )
 
 
@@ -191,18 +192,7 @@ def test_a_dossier_below_the_computed_level_cannot_be_started_or_submitted(
 
 
 def test_appraisal_is_refused_when_the_dossier_changed_after_submission(office: Office) -> None:
-    ok(office.ws, "dossier", "new", SYSTEM)
-    fill(office)
-    ok(
-        office.ws,
-        "dossier",
-        "submit",
-        SYSTEM,
-        "--key",
-        office.key("it_officer"),
-        "--date",
-        days_ago(3),
-    )
+    submit(office, 3)
     rewrite(office, lambda d: d["parts"]["part.overview"]["evidence"].append({"note": "thêm"}))
     result = run(
         office.ws,

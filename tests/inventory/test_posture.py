@@ -14,10 +14,10 @@ from office import (
     SYSTEM,
     Office,
     approve_all,
-    fill,
     office_with_examples,
     ok,
     run,
+    submit,
 )
 
 
@@ -60,22 +60,10 @@ def test_operating_systems_without_an_approved_level_are_listed_until_approved(
 
 
 def test_an_overdue_appraisal_is_flagged_and_fails_with_fail_on_overdue(office: Office) -> None:
-    ok(office.ws, "dossier", "new", SYSTEM)
-    fill(office)
-    submitted = date.today() - timedelta(days=2)
-    ok(
-        office.ws,
-        "dossier",
-        "submit",
-        SYSTEM,
-        "--key",
-        office.key("it_officer"),
-        "--date",
-        submitted.isoformat(),
-    )
+    submit(office, 2)
     assert run(office.ws, "posture", "--fail-on", "overdue").code == 0
 
-    later = (submitted + timedelta(days=90)).isoformat()  # past any appraisal deadline
+    later = (date.today() + timedelta(days=88)).isoformat()  # past any appraisal deadline
     data = posture(office, "--as-of", later)
     assert [s["system"] for s in data["overdue"]] == [SYSTEM]
     assert data["overdue"][0]["awaiting"] == "appraisal"

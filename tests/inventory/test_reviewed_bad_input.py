@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from office import SYSTEM, Office, approve_all, days_ago, fill, make_office, ok, run
+from office import SYSTEM, Office, approve_all, days_ago, make_office, ok, run, submit
 
 from socctl.timeutil import LOCAL_TZ
 from socctl.workspace import init_workspace
@@ -36,18 +36,7 @@ def ws(tmp_path: Path) -> Path:
 
 
 def submitted(office: Office) -> None:
-    ok(office.ws, "dossier", "new", SYSTEM)
-    fill(office)
-    ok(
-        office.ws,
-        "dossier",
-        "submit",
-        SYSTEM,
-        "--key",
-        office.key("it_officer"),
-        "--date",
-        days_ago(5),
-    )
+    submit(office, 5)
 
 
 # --- signed decisions must say something -----------------------------------------------------
