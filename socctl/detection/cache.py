@@ -16,7 +16,7 @@ from typing import Any
 from socctl.storage import atomic_write
 
 #: Bump whenever the compiled form changes meaning: every entry is then recompiled.
-ENGINE_VERSION = "8"
+ENGINE_VERSION = "10"
 CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}.bin"
 #: Entries kept at most; beyond, the ones this run did not use are dropped.
 MAX_ENTRIES = 40_000

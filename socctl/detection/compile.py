@@ -468,6 +468,30 @@ def equality_values(node: IR, field: str) -> frozenset[str] | None:
     return None
 
 
+def lowered_reads(node: IR) -> frozenset[str] | None:
+    """The fields whose lower-cased form (``L``) the function of ``node`` reads; None when it
+    may read any (a keyword: a string test without a field)."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = current[0]
+        if kind in ("and", "or"):
+            stack.extend(current[1])
+        elif kind == "not":
+            stack.append(current[1])
+        elif kind != "const":
+            field, op, args = current[1], current[2], current[3]
+            if field is None:
+                if op in _STRING_OPS and op not in _CASED_OPS and op != "re":
+                    return None
+                continue
+            names.add(field)
+            if op == "fieldref":
+                names.add(args[0])
+    return frozenset(names)
+
+
 # --------------------------------------------------------------------------- IR -> Python
 
 
@@ -550,10 +574,13 @@ def ir_to_source(node: IR) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 # --------------------------------------------------------------------------- runtime helpers
 
 
-def lower_view(fields: dict[str, Any]) -> dict[str, Any]:
-    """The lower-cased string form of every field (lists become tuples); what ``L`` holds."""
+def lower_view(fields: dict[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The lower-cased string form of every field (lists become tuples); what ``L`` holds.
+
+    ``names`` (if given) limits it to those fields (the ones the rules to run read)."""
     out: dict[str, Any] = {}
-    for key, value in fields.items():
+    items = fields.items() if names is None else [(n, fields[n]) for n in names if n in fields]
+    for key, value in items:
         cls = value.__class__
         if cls is str:
             out[key] = value.lower()

@@ -35,11 +35,17 @@ from socctl.detection.rules import CompiledRule, RuleSet
 MAX_BUCKETS = 4096
 #: Field values whose hits are remembered, per kind of event; beyond, the memory starts afresh.
 MAX_REMEMBERED_VALUES = 200_000
+#: Sets of candidate rules whose fields to lower-case are remembered, per bucket.
+MAX_CANDIDATE_SETS = 4096
 
 #: Rule bitmasks (bucket-local positions): rules with one literal set, rules whose first set
 #: and rules whose second set has a member in a value.
 Masks = tuple[int, int, int]
 _NOTHING: Masks = (0, 0, 0)
+#: Characters of numbers, ids, GUIDs and times (values new in nearly every event): a value made
+#: of these only is not searched by an automaton none of whose patterns is made of them only.
+_PLAIN = "0123456789abcdefABCDEFtTxXzZ-:.{} "
+_PLAIN_PATTERN = frozenset(_PLAIN.lower() + START + TAG + END)
 
 
 @dataclass(slots=True)
@@ -49,6 +55,8 @@ class _Literals:
 
     automaton: AhoCorasick
     owners: tuple[dict[str | None, Masks], ...]
+    #: No pattern can occur in a value made of :data:`_PLAIN` characters only.
+    skips_plain: bool
 
 
 @dataclass(slots=True)
@@ -58,7 +66,8 @@ class _Bucket:
     ``always``: bitmask of the rules without literal sets. ``owned``: the literals of fields
     some rule has literals for (keywords included); ``keywords``: the keyword literals alone,
     searched in the other fields (None: there are none, the other fields are not searched).
-    ``seen``: per field, what its values met so far hit.
+    ``seen``: per field, what its values met so far hit. ``reads``: per set of candidates met so
+    far, the fields whose lower-cased form they read (None: any).
     """
 
     rules: tuple[CompiledRule, ...]
@@ -67,6 +76,7 @@ class _Bucket:
     keywords: _Literals | None
     seen: dict[str, dict[str, Masks]]
     owned_fields: frozenset[str]
+    reads: dict[int, tuple[str, ...] | None]
 
 
 class KindIndex:
@@ -118,17 +128,18 @@ class KindIndex:
                 for field, literal in group:
                     by_field = owners.setdefault(_value_pattern(field, literal), {})
                     by_field.setdefault(field, [0, 0, 0])[slot] |= 1 << local
-        fields = frozenset(f for by_field in owners.values() for f in by_field if f is not None)
+        owned = frozenset(f for by_field in owners.values() for f in by_field if f is not None)
         keywords = {p: by_field for p, by_field in owners.items() if None in by_field}
         return _Bucket(
             rules,
             always,
-            _literals(owners) if fields else None,
+            _literals(owners) if owned else None,
             _literals({p: {None: by_field[None]} for p, by_field in keywords.items()})
             if keywords
             else None,
-            {field: {} for field in fields},
-            fields,
+            {name: {} for name in owned},
+            owned,
+            {},
         )
 
     def candidates(self, fields: dict[str, Any], bucket: _Bucket) -> int:
@@ -187,6 +198,10 @@ class KindIndex:
         for literals, group in ((bucket.owned, owned), (bucket.keywords, rest)):
             if literals is None or not group:
                 continue
+            if literals.skips_plain:
+                group = _unplain(group)
+                if not group:
+                    continue
             pieces = [f"{TAG}{text.lower()}{END}" for _, _, text in group]
             hits = literals.automaton.find_matches_as_indexes("".join(pieces), overlapping=True)
             if not hits:
@@ -222,10 +237,25 @@ def _items(
     return (single, first, second) if single or first or second else _NOTHING
 
 
+def _unplain(
+    group: list[tuple[dict[str, Masks], str, str]],
+) -> list[tuple[dict[str, Masks], str, str]]:
+    """The values of ``group`` with a character not in :data:`_PLAIN`; the others are
+    remembered as hitting nothing."""
+    kept = []
+    for item in group:
+        if item[2].strip(_PLAIN):
+            kept.append(item)
+        else:
+            item[0][item[2]] = _NOTHING
+    return kept
+
+
 def _literals(owners: dict[str, dict[str | None, list[int]]]) -> _Literals:
     return _Literals(
         AhoCorasick(list(owners), matchkind=MatchKind.Standard),
         tuple({f: (m[0], m[1], m[2]) for f, m in by_field.items()} for by_field in owners.values()),
+        all(not _PLAIN_PATTERN.issuperset(pattern) for pattern in owners),
     )
 
 
@@ -254,6 +284,19 @@ def _attribute(
                 into[1] |= masks[1]
                 into[2] |= masks[2]
     return [(m[0], m[1], m[2]) if any(m) else _NOTHING for m in out]
+
+
+def _reads(rules: tuple[CompiledRule, ...], chosen: int) -> tuple[str, ...] | None:
+    """The fields whose lower-cased form the ``chosen`` rules read (None: any)."""
+    names: set[str] = set()
+    while chosen:
+        lowest = chosen & -chosen
+        read = rules[lowest.bit_length() - 1].reads
+        if read is None:
+            return None
+        names |= read
+        chosen ^= lowest
+    return tuple(names)
 
 
 def _text(value: Any) -> str:
@@ -303,8 +346,15 @@ class Detector:
         chosen = index.candidates(fields, bucket)
         if not chosen:
             return []
-        lower = lower_view(fields)
         rules = bucket.rules
+        reads = bucket.reads
+        if chosen in reads:
+            names = reads[chosen]
+        else:
+            if len(reads) >= MAX_CANDIDATE_SETS:
+                reads.clear()
+            names = reads[chosen] = _reads(rules, chosen)
+        lower = lower_view(fields, names)
         matched: list[CompiledRule] = []
         while chosen:
             lowest = chosen & -chosen

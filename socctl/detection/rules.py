@@ -30,6 +30,7 @@ from socctl.detection.compile import (
     equality_values,
     ir_to_source,
     literal_groups,
+    lowered_reads,
 )
 from socctl.detection.match import RuleInfo
 from socctl.errors import InputError
@@ -93,6 +94,8 @@ class CompiledRule:
     keys: frozenset[tuple[str | None, ...]]
     #: Literal sets that must each have a member in the event (None: the rule always runs).
     literals: tuple[frozenset[Literal], ...] | None
+    #: Fields whose lower-cased form the rule reads (None: any field, a keyword search).
+    reads: frozenset[str] | None
 
 
 @dataclass
@@ -163,7 +166,7 @@ class RuleSet:
                 self.failed_keys.add(rule.key)
                 self.errors.append(RuleLoadError(rule.info.path or "", rule.info.id, entry[1]))
                 continue
-            _, code, regexes, networks, keys, literals = entry
+            _, code, regexes, networks, keys, literals, reads = entry
             try:
                 function = build_function(code, regexes, networks)
             except CompileError as exc:  # pragma: no cover - checked at compile time
@@ -176,6 +179,7 @@ class RuleSet:
                     function,
                     frozenset(tuple(k) for k in keys),
                     tuple(frozenset(g) for g in literals) if literals is not None else None,
+                    frozenset(reads) if reads is not None else None,
                 )
             )
         return out
@@ -508,6 +512,7 @@ def _compile_entry(doc: Any, spec: logsources.PipelineSpec, path: str) -> tuple[
         networks,
         tuple(sorted(keys, key=repr)),
         tuple(tuple(sorted(g, key=repr)) for g in groups) if groups is not None else None,
+        tuple(sorted(reads)) if (reads := lowered_reads(combined)) is not None else None,
     )
 
 

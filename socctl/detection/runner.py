@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -35,6 +36,8 @@ PARALLEL_MIN_BYTES = 4 << 20
 RANGES_PER_WORKER = 4
 #: ...and no bigger than this, so a piece's matches held in memory stay small.
 MAX_RANGE_BYTES = 8 << 20
+#: Task numbers a worker holds at a time (the next ones wait in its pipe).
+TASKS_AHEAD = 2
 
 Progress = Callable[[int, int], None]
 
@@ -174,16 +177,17 @@ def _execute(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Re
 
 
 def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Result]:
-    """Run the tasks in ``count`` forked workers, which inherit the compiled rules; a worker
-    gets its next task when it sends a result back.
+    """Run the tasks in ``count`` forked workers, which inherit the compiled rules; each worker
+    holds up to :data:`TASKS_AHEAD` task numbers, and gets another when it sends a result back.
 
     One pipe per worker and no helper threads: ``multiprocessing.Pool``'s worker-handler
     thread polls while results are in transit, which cost as much CPU as the detection itself
-    on 280 small EVTX files.
+    on 280 small EVTX files. Tasks queued ahead keep a worker busy while the parent waits for
+    the CPU (one task at a time left the workers idle half the time on a loaded machine).
     """
     context = multiprocessing.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
-    busy: dict[Connection, int] = {}
+    busy: dict[Connection, deque[int]] = {}
     done: dict[int, _Result] = {}
     following = 0
     try:
@@ -193,11 +197,13 @@ def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Res
             process.start()
             theirs.close()
             workers.append((process, ours))
-        for _, connection in workers:
-            following = _hand_out(connection, following, len(tasks), busy)
+            busy[ours] = deque()
+        for _ in range(TASKS_AHEAD):
+            for _, connection in workers:
+                following = _hand_out(connection, following, len(tasks), busy)
         for wanted in range(len(tasks)):
             while wanted not in done:
-                for ready in wait(list(busy)):
+                for ready in wait([c for c, queued in busy.items() if queued]):
                     assert isinstance(ready, Connection)
                     try:
                         outcome = ready.recv()
@@ -207,7 +213,7 @@ def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Res
                         ) from None
                     if isinstance(outcome, BaseException):
                         raise outcome
-                    done[busy.pop(ready)] = outcome
+                    done[busy[ready].popleft()] = outcome
                     following = _hand_out(ready, following, len(tasks), busy)
             yield done.pop(wanted)
     finally:
@@ -222,12 +228,14 @@ def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Res
                 process.join()
 
 
-def _hand_out(connection: Connection, number: int, total: int, busy: dict[Connection, int]) -> int:
+def _hand_out(
+    connection: Connection, number: int, total: int, busy: dict[Connection, deque[int]]
+) -> int:
     """Send task ``number`` to a worker if there is one left; the next task's number."""
     if number >= total:
         return number
     connection.send(number)
-    busy[connection] = number
+    busy[connection].append(number)
     return number + 1
 
 

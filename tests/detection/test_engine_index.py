@@ -24,6 +24,15 @@ RULES = {
     "both": "a:\n    A|contains: left\nb:\n    B|contains: right\ncondition: a and b\n",
     "not_a": "sel:\n    C: x\nfilter:\n    A|contains: needle\ncondition: sel and not filter\n",
 }
+#: Literals made of digits and time or id punctuation only (values like them are otherwise not
+#: searched), a field reference and a case-sensitive test (rules reading two fields, or none,
+#: lower-cased).
+PLAIN_RULES = {
+    "kw_time": "kw:\n    - '12:34'\ncondition: kw\n",
+    "port": "sel:\n    P: 4444\ncondition: sel\n",
+    "same": "sel:\n    A|fieldref: B\ncondition: sel\n",
+    "cased": "sel:\n    A|cased|contains: Left\ncondition: sel\n",
+}
 
 VALUES: list[dict[str, Any]] = [
     {"A": "has NEEDLE inside"},
@@ -41,14 +50,19 @@ VALUES: list[dict[str, Any]] = [
     {"A": "left", "B": "wrong"},
     {"A": None, "B": "right"},
     {"A": "\x00needle\x01"},
+    {"D": "2026-01-01T12:34:56Z", "E": 12345, "F": "{0197231E-F356}"},
+    {"P": 4444, "Q": "0x3e7"},
+    {"P": "4444"},
+    {"A": "Left", "B": "left"},
+    {"A": "x", "B": "x", "C": "2026-01-01 12:34"},
 ]
 
 
-@pytest.fixture
-def detector(tmp_path: Path) -> Detector:
+@pytest.fixture(params=[RULES, {**RULES, **PLAIN_RULES}], ids=["rules", "with-plain-rules"])
+def detector(tmp_path: Path, request: pytest.FixtureRequest) -> Detector:
     folder = tmp_path / "rules"
     folder.mkdir()
-    for name, detection in RULES.items():
+    for name, detection in request.param.items():
         doc = {
             "title": name,
             "logsource": {"product": "test"},
@@ -83,6 +97,9 @@ def test_values_seen_before_give_the_same_matches_as_new_ones(
     assert first[0] == ["a_contains"] and first[1] == []
     assert first[8] == ["keyword"] and first[9] == ["keyword"]
     assert first[11] == ["both"] and first[12] == [] and first[13] == []
+    if len(detector.ruleset.rules) > len(RULES):
+        assert first[15] == ["kw_time"] and first[16] == first[17] == ["port"]
+        assert first[18] == ["cased", "same"] and first[19] == ["kw_time", "same"]
 
 
 def _write_logs(folder: Path) -> list[Path]:
