@@ -51,16 +51,6 @@ def _since(text: str) -> datetime:
     return parse_time(text)
 
 
-def _summary(alert: dict[str, Any]) -> dict[str, Any]:
-    """The alert's one-line summary; an alert from an index also names the original file and
-    record of its document."""
-    row = summary_row(alert)
-    source = alert["source"]
-    if "index" in source and "path" in source:
-        row["source"] = f"{row['source']} ({source['path']}#{source['record']})"
-    return row
-
-
 @app.command("list")
 def list_alerts(
     ctx: typer.Context,
@@ -95,7 +85,7 @@ def list_alerts(
         _write_stream(store.stream(**filters, limit=limit), fmt, output)
         return
     shown = TABLE_LIMIT if limit is None else limit
-    rows = [_summary(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
+    rows = [summary_row(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
     lang = app_state.terminal_lang()
     title = t("alerts.list.title", lang)
     emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
@@ -118,7 +108,7 @@ def _write_stream(docs: Iterator[bytes], fmt: Format, output: Path | None) -> No
             if fmt is Format.ndjson:
                 out.write(b"\n".join(chunk) + b"\n")
             elif fmt is Format.csv:
-                summaries = (_summary(orjson.loads(doc)) for doc in chunk)
+                summaries = (summary_row(orjson.loads(doc)) for doc in chunk)
                 out.write(_csv_lines([row.get(c) for c in SUMMARY_COLUMNS] for row in summaries))
             else:
                 for doc in chunk:
@@ -171,7 +161,7 @@ def show(
     if fmt in (Format.json, Format.ndjson):
         emit_document(alert, fmt, output)
         return
-    row = _summary(alert)
+    row = summary_row(alert)
     rows = [{"field": key, "value": value} for key, value in row.items()]
     rows.append({"field": "event", "value": to_json(alert["event"])})
     lang = app_state.terminal_lang()

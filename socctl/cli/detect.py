@@ -20,10 +20,17 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from socctl.cli.context import state
-from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
+from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console, is_stdout
 from socctl.detection.alerts import (
     LEVELS,
     SUMMARY_COLUMNS,
@@ -34,7 +41,9 @@ from socctl.detection.alerts import (
     parse_level,
     summary_row,
     suppress,
+    table_row,
 )
+from socctl.detection.event import display_text
 from socctl.detection.rules import RuleSet, default_rule_paths, load_rules
 from socctl.detection.runner import RunStats, run_files
 from socctl.errors import InputError, UsageError
@@ -47,6 +56,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Run Sigma detections over log files or an index.", no_args_is_help=True)
 
+#: The shortest ``--every``: shorter would only keep a core busy.
+MIN_INTERVAL = timedelta(seconds=1)
 #: Malformed records and rule load errors listed on stderr (all are counted).
 SHOWN_PROBLEMS = 5
 
@@ -57,19 +68,19 @@ class Summary:
 
     events: int = 0
     malformed: int = 0
+    rules: int = 0
+    rules_failed: int = 0
     stored: int | None = None
     started: float = field(default_factory=time.monotonic)
 
-    def line(self, ruleset: RuleSet, alerts: Sequence[Alert], lang: str) -> str:
+    def line(self, alerts: Sequence[Alert], lang: str) -> str:
         levels = Counter(a.level or "none" for a in alerts)
         by_level = ", ".join(
             f"{lvl} {levels[lvl]}" for lvl in (*reversed(LEVELS), "none") if levels[lvl]
         )
-        failed = len(ruleset.errors)
-        run = len(ruleset.rules) - failed
         parts = [
             t("detect.summary.events", lang, n=number(self.events, lang)),
-            t("detect.summary.rules", lang, run=run, failed=failed),
+            t("detect.summary.rules", lang, run=self.rules, failed=self.rules_failed),
             t("detect.summary.alerts", lang, n=len(alerts))
             + (f" ({by_level})" if by_level else ""),
             t("detect.summary.malformed", lang, n=self.malformed),
@@ -82,7 +93,7 @@ class Summary:
 
 
 def _warn(text: str, lang: str) -> None:
-    err_console.print(t("warning", lang, text=text), markup=False, soft_wrap=True)
+    err_console.print(t("warning", lang, text=display_text(text)), markup=False, soft_wrap=True)
 
 
 @contextmanager
@@ -92,7 +103,8 @@ def _progress(unit: str, lang: str) -> Iterator[Callable[[int, int | None], None
         yield lambda _done, _total: None
         return
     label = t(f"detect.progress.{unit}", lang)
-    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    done = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()  # bytes read as a size
+    columns = [TextColumn(label), BarColumn(), done, TimeElapsedColumn()]
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(unit, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
@@ -130,12 +142,50 @@ def _file_alerts(
             stats=stats,
         )
         alerts = [build_alert(m, "file", lookup) for m in matches]
+    _require_events(stats, paths)
     summary.events, summary.malformed = stats.events, stats.malformed
+    summary.rules, summary.rules_failed = stats.rules, stats.rules_failed
     for record in stats.malformed_records[:SHOWN_PROBLEMS]:
         _warn(str(record), lang)
     if stats.malformed > SHOWN_PROBLEMS:
         _warn(t("detect.malformed_total", lang, n=stats.malformed), lang)
     return alerts
+
+
+def _require_events(stats: RunStats, paths: Sequence[Path]) -> None:
+    """Refuse a run that read nothing: no log file, or not one readable event in them."""
+    if stats.files == 0:
+        raise InputError(
+            "no log file found",
+            path=", ".join(map(str, paths)),
+            hint="give log files or folders holding them",
+        )
+    if stats.events == 0 and stats.malformed_records:
+        first = stats.malformed_records[0]
+        raise InputError(
+            f"no event could be read from the {stats.files} log file(s); first problem at "
+            f"{first.where}: {first.reason}",
+            path=first.path,
+            hint="give readable logs, or their format with --input-format",
+        )
+
+
+def _require_rules(ruleset: RuleSet, paths: Sequence[Path]) -> None:
+    """Refuse a run without one usable rule (all failed to load or compile, or none found)."""
+    if any(rule.key not in ruleset.failed_keys for rule in ruleset.rules):
+        return
+    if not ruleset.errors:
+        raise InputError(
+            "no Sigma rule found",
+            path=", ".join(map(str, paths)),
+            hint="give --rules a rule file or a folder of .yml rules",
+        )
+    first = ruleset.errors[0]
+    raise InputError(
+        f"no rule could be loaded ({len(ruleset.errors)} failed): {first.reason}",
+        path=first.path,
+        hint="'socctl rules check' lists the problems",
+    )
 
 
 def _time_bounds(
@@ -154,12 +204,32 @@ def _suppress_fields(values: Sequence[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-def _output(alerts: Sequence[Alert], fmt: Format, output: Path | None, lang: str) -> None:
+def _check_output_is_not_an_input(output: Path, files: Sequence[Path]) -> None:
+    """Refuse an ``--output`` that is one of the log files or inside a folder being scanned."""
+    target = output.resolve()
+    for given in files:
+        source = given.resolve()
+        if target == source or (source.is_dir() and source in target.parents):
+            raise UsageError(
+                f"--output {output} would overwrite the logs being scanned ({given})",
+                hint="write the alerts to a file outside the inputs",
+            )
+
+
+def _output(
+    alerts: Sequence[Alert], fmt: Format, output: Path | None, lang: str, counted: bool
+) -> None:
+    """Print the alerts in time order; ``counted`` (with ``--suppress``) adds the count column."""
+    ordered = sorted(alerts, key=lambda a: (a.timestamp is None, a.timestamp or ""))
+    data = [a.to_dict() for a in ordered]
     if fmt in (Format.json, Format.ndjson):
-        emit([a.to_dict() for a in alerts], fmt, output)
+        emit(data, fmt, output)
+    elif fmt is Format.csv:
+        emit([summary_row(a) for a in data], fmt, output, SUMMARY_COLUMNS)
     else:
-        rows = [summary_row(a.to_dict()) for a in alerts]
-        emit(rows, fmt, output, SUMMARY_COLUMNS, headers=headers(lang, "alert"))
+        columns = [c for c in SUMMARY_COLUMNS if counted or c != "count"]
+        rows = [table_row(a) for a in data]
+        emit(rows, fmt, output, columns, headers=headers(lang, "alert"), plain_when_piped=True)
 
 
 @app.command("run")
@@ -211,6 +281,9 @@ def run(
 ) -> None:
     """Run Sigma rules over log files (--logs) or an index (--index); print the alerts."""
     files = [*(logs or []), *(paths or [])]
+    output = None if is_stdout(output) else output
+    if output is not None:
+        _check_output_is_not_an_input(output, files)
     if bool(files) == bool(index):
         raise UsageError(
             "give log files with --logs PATH... or an index with --index NAME, not both"
@@ -230,6 +303,9 @@ def run(
         )
     if window is not None and not suppress_by:
         raise UsageError("--window applies to --suppress", hint="add --suppress FIELD")
+    interval = parse_duration(every) if every is not None else None
+    if interval is not None and interval < MIN_INTERVAL:
+        raise UsageError(f"--every {every} is too short", hint="give 1s or more, e.g. --every 5m")
     fields = _suppress_fields(suppress_by or [])
     span = parse_duration(window or "10m")
     threshold = parse_level(fail_on) if fail_on else None
@@ -237,13 +313,19 @@ def run(
 
     app_state = state(ctx)
     ws = app_state.workspace() if index else app_state.optional_workspace()
+    if index is not None and ws is not None:
+        from socctl.store import open_store
+
+        store = open_store(ws)  # refuses a store that is configured but not available
     settings = ws.settings.detection if ws else None
+    rule_paths = list(rules) if rules else default_rule_paths(ws)
     ruleset = load_rules(
-        list(rules) if rules else default_rule_paths(ws),
+        rule_paths,
         cache_dir=ws.cache_dir if ws else None,
         use_cache=not no_cache and (settings.cache if settings else True),
         pipeline=pipeline,
     )
+    _require_rules(ruleset, rule_paths)
     lang = app_state.terminal_lang()
     lookup = _lookup(ws, lang)
     if workers is None:
@@ -252,15 +334,14 @@ def run(
 
     if index is not None and ws is not None:
         from socctl.detection.continuous import IndexDetection
-        from socctl.store import EmbeddedStore
         from socctl.store.alerts import AlertStore
 
-    if every is not None and ws is not None and index is not None:
-        detection = IndexDetection(EmbeddedStore(ws), index, ruleset, AlertStore(ws), lookup)
+    if interval is not None and ws is not None and index is not None:
+        detection = IndexDetection(store, index, ruleset, AlertStore(ws, store), lookup)
         _watch(
             detection,
             begin,
-            parse_duration(every),
+            interval,
             parse_duration(lookback or "1m"),
             fields,
             span,
@@ -269,14 +350,19 @@ def run(
         return
 
     if index is not None and ws is not None:
-        store = EmbeddedStore(ws)
         total = store.count(index, begin, finish)
         with _progress("events", lang) as progress:
             detection = IndexDetection(
-                store, index, ruleset, AlertStore(ws), lookup, lambda done: progress(done, total)
+                store,
+                index,
+                ruleset,
+                AlertStore(ws, store),
+                lookup,
+                lambda done: progress(done, total),
             )
             result = detection.run(begin, finish)
         alerts, summary.events, summary.stored = result.alerts, result.events, len(result.new)
+        summary.rules, summary.rules_failed = result.rules, len(ruleset.errors)
     else:
         alerts = _file_alerts(ruleset, files, (input_format, workers), lookup, summary, lang)
         if ws is not None:
@@ -284,10 +370,11 @@ def run(
 
             summary.stored = len(AlertStore(ws).add(alerts))
 
+    _require_rules(ruleset, rule_paths)  # some fail only when compiled for the events read
     shown = suppress(alerts, fields, span) if fields else alerts
-    _output(shown, fmt, output, lang)
+    _output(shown, fmt, output, lang, bool(fields))
     _report_rule_errors(ruleset, lang)
-    err_console.print(summary.line(ruleset, alerts, lang), markup=False, soft_wrap=True)
+    err_console.print(summary.line(alerts, lang), markup=False, soft_wrap=True)
     if threshold is not None and any(level_rank(a.level) >= level_rank(threshold) for a in alerts):
         raise typer.Exit(1)
 
@@ -326,12 +413,11 @@ def _watch(
             except Interrupted:
                 break
             summary.events, summary.stored = result.events, len(result.new)
+            summary.rules, summary.rules_failed = result.rules, len(detection.ruleset.errors)
             if result.new:
                 shown = suppress(result.new, fields, span) if fields else result.new
-                _output(shown, fmt, None, lang)
-            err_console.print(
-                summary.line(detection.ruleset, result.new, lang), markup=False, soft_wrap=True
-            )
+                _output(shown, fmt, None, lang, bool(fields))
+            err_console.print(summary.line(result.new, lang), markup=False, soft_wrap=True)
             stop.wait(max(0.0, every.total_seconds() - (time.monotonic() - summary.started)))
     finally:
         for sig, handler in previous.items():

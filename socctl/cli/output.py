@@ -27,9 +27,14 @@ class Format(StrEnum):
 
 
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
-OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
+OUTPUT_OPTION = typer.Option(
+    None, "--output", "-o", help="Write to FILE instead of stdout ('-' is stdout)."
+)
 
 err_console = Console(stderr=True, highlight=False)
+
+#: Console width for plain tables: wide enough that no column is ever wrapped or cut.
+PLAIN_WIDTH = 100_000
 
 
 def console() -> Console:
@@ -67,8 +72,12 @@ def render_rows(
     *,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    plain: bool = False,
 ) -> str:
-    """Render records as text in ``fmt``; ``columns`` picks and orders table/csv columns."""
+    """Render records as text in ``fmt``; ``columns`` picks and orders table/csv columns.
+
+    A ``plain`` table has no borders and no wrapping: columns at their natural width, one record
+    a line, for ``grep``, ``awk`` and files."""
     cols = list(columns) if columns else _columns(rows)
     if fmt is Format.json:
         return to_json(list(rows)) + "\n"
@@ -80,9 +89,11 @@ def render_rows(
         writer.writerow(cols)
         writer.writerows([_cell(row.get(c)) for c in cols] for row in rows)
         return buffer.getvalue()
-    capture = Console(file=io.StringIO(), width=max(80, console().width), highlight=False)
-    capture.print(_table(rows, cols, title, headers))
-    return capture.file.getvalue()  # type: ignore[attr-defined]
+    width = PLAIN_WIDTH if plain else max(80, console().width)
+    capture = Console(file=io.StringIO(), width=width, highlight=False)
+    capture.print(_table(rows, cols, title, headers, plain=plain))
+    text: str = capture.file.getvalue()  # type: ignore[attr-defined]
+    return "".join(line.rstrip() + "\n" for line in text.splitlines()) if plain else text
 
 
 def _table(
@@ -90,10 +101,15 @@ def _table(
     cols: Sequence[str],
     title: str | None,
     headers: Mapping[str, str] | None,
+    *,
+    plain: bool = False,
 ) -> Table:
-    table = Table(title=title, header_style="bold")
+    if plain:
+        table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    else:
+        table = Table(title=title, header_style="bold")
     for col in cols:
-        table.add_column((headers or {}).get(col, col))
+        table.add_column((headers or {}).get(col, col), no_wrap=plain)
     for row in rows:
         table.add_row(*(Text(_cell(row.get(c))) for c in cols))  # cells are data, not markup
     return table
@@ -114,13 +130,19 @@ def emit(
     *,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    plain_when_piped: bool = False,
 ) -> None:
-    """Write records to ``output`` (atomically) or print them to stdout."""
+    """Write records to ``output`` (atomically) or print them to stdout.
+
+    With ``plain_when_piped`` a table that does not go to a terminal is plain (see
+    :func:`render_rows`)."""
+    output = None if is_stdout(output) else output
     if fmt is Format.table and output is None and sys.stdout.isatty():
         cols = list(columns) if columns else _columns(rows)
         console().print(_table(rows, cols, title, headers))
         return
-    write_text(render_rows(rows, fmt, columns, title=title, headers=headers), output)
+    text = render_rows(rows, fmt, columns, title=title, headers=headers, plain=plain_when_piped)
+    write_text(text, output)
 
 
 def emit_document(data: Any, fmt: Format, output: Path | None = None) -> None:
@@ -128,8 +150,14 @@ def emit_document(data: Any, fmt: Format, output: Path | None = None) -> None:
     write_text(to_json(data, pretty=fmt is not Format.ndjson) + "\n", output)
 
 
+def is_stdout(output: Path | None) -> bool:
+    """Whether ``--output`` means stdout: absent or ``-``."""
+    return output is None or str(output) == "-"
+
+
 def write_text(text: str, output: Path | None) -> None:
-    if output is None:
+    """Write ``text`` atomically to ``output``, or to stdout when it is absent or ``-``."""
+    if output is None or is_stdout(output):
         sys.stdout.write(text)
         sys.stdout.flush()
     else:

@@ -1,8 +1,8 @@
 """Alerts: what a detection reports, built from the engine's Matches, and their suppression.
 
-An alert has a deterministic ``alert_id`` (rule id + source + record, or for a correlation rule
-id + group values + window start) so rerunning a detection over the same events gives the same
-alerts, and the alert store keeps each once.
+An alert has a deterministic ``alert_id`` (rule id + the event's time and content, or for a correlation
+rule id + group values + window start) so rerunning a detection over the same events gives the
+same alerts, wherever the log was copied or rotated to, and the alert store keeps each once.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from socctl.detection.event import Event
+from socctl.detection.event import Event, display_text
 from socctl.detection.match import Match
 from socctl.errors import UsageError
-from socctl.timeutil import to_utc
+from socctl.timeutil import LOCAL_TZ, to_utc
 
 if TYPE_CHECKING:  # the inventory is only needed when a workspace names systems
     from socctl.inventory.hosts import SystemRef
@@ -26,7 +27,8 @@ if TYPE_CHECKING:  # the inventory is only needed when a workspace names systems
 #: Sigma levels, lowest first.
 LEVELS = ("informational", "low", "medium", "high", "critical")
 
-#: Where the host is, by input: Windows, ECS/Winlogbeat, syslog, FortiGate, web server.
+#: Where the server is, by input: Windows, ECS/Winlogbeat, syslog, FortiGate, web server (IIS).
+#: Client fields (a web log's ``c-ip``) are not here: an attacker's address is no system of ours.
 HOST_FIELDS = (
     "Computer",
     "host.name",
@@ -35,8 +37,8 @@ HOST_FIELDS = (
     "hostname",
     "host",
     "devname",
+    "s-computername",
     "cs-host",
-    "c-ip",
 )
 #: Where the user is: the account acted on first, then the one acting.
 USER_FIELDS = (
@@ -49,20 +51,14 @@ USER_FIELDS = (
     "srcuser",
     "dstuser",
 )
-#: IP addresses that may place an event in a known system when its host name does not.
+#: Server-side IP addresses that may place an event in a known system when its host name does
+#: not (source and client addresses never do).
 IP_FIELDS = (
     "host.ip",
     "s-ip",
     "destination.ip",
-    "DestinationIp",
     "dstip",
     "dst",
-    "IpAddress",
-    "source.ip",
-    "SourceIp",
-    "srcip",
-    "src",
-    "c-ip",
 )
 #: Values that mean "no value" in Windows and web logs.
 _EMPTY = {"", "-", "N/A", "n/a", "null", "None"}
@@ -133,6 +129,12 @@ def _hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def _canonical(data: dict[str, Any]) -> str:
+    """An event's content as one text that does not depend on key order."""
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(data, option=option, default=str).decode()
+
+
 def iso_utc(value: datetime | None) -> str | None:
     """A time as UTC ISO 8601 with a ``Z``."""
     if value is None:
@@ -153,7 +155,7 @@ def _first_value(fields: dict[str, Any], names: Sequence[str]) -> str | None:
 def _source(event: Event, origin: Origin) -> dict[str, Any]:
     if origin == "index":
         return {"index": event.source, "document_id": event.ref}
-    return {"path": event.source, "record": event.ref}
+    return {"path": display_text(event.source), "record": event.ref}
 
 
 def _system(
@@ -179,8 +181,7 @@ def build_alert(match: Match, origin: Origin, lookup: Lookup | None = None) -> A
     correlation = None
     if match.window is not None:
         start, end = match.window
-        group = orjson.dumps(match.group, option=orjson.OPT_SORT_KEYS, default=str).decode()
-        alert_id = _hash(rule.id, group, iso_utc(start) or "")
+        alert_id = _hash(rule.id, _canonical(match.group), iso_utc(start) or "")
         correlation = {
             "group": match.group,
             "window_start": iso_utc(start),
@@ -190,7 +191,7 @@ def build_alert(match: Match, origin: Origin, lookup: Lookup | None = None) -> A
         }
         timestamp = iso_utc(start)
     else:
-        alert_id = _hash(rule.id, first.source, first.ref)
+        alert_id = _hash(rule.id, iso_utc(first.timestamp) or "", _canonical(first.data))
         timestamp = iso_utc(first.timestamp)
     return Alert(
         alert_id=alert_id,
@@ -222,10 +223,32 @@ def _suppress_value(alert: Alert, name: str) -> Any:
     return orjson.dumps(value, default=str) if isinstance(value, dict | list) else value
 
 
+#: Fields every alert can be suppressed by, besides the fields of its event.
+ALERT_FIELDS = ("host", "user", "system")
+#: Event fields named in the error for an unknown suppression field.
+SHOWN_FIELDS = 30
+
+
+def _check_suppress_fields(alerts: Sequence[Alert], fields: Sequence[str]) -> None:
+    """Refuse a field no alert has: it would merge alerts that differ (all its values None)."""
+    known = {name for alert in alerts for name in alert.fields}
+    for name in fields:
+        if name not in ALERT_FIELDS and name not in known:
+            names = sorted(known)
+            more = ", ..." if len(names) > SHOWN_FIELDS else ""
+            raise UsageError(
+                f"--suppress {name}: no alert has this field",
+                hint="use " + ", ".join([*ALERT_FIELDS, *names[:SHOWN_FIELDS]]) + more,
+            )
+
+
 def suppress(alerts: Iterable[Alert], fields: Sequence[str], window: timedelta) -> list[Alert]:
     """Group repeats of a rule with the same values of ``fields`` within ``window`` of the
-    group's first alert into that first alert, counting them (``count``, ``last_timestamp``)."""
+    group's first alert into that first alert, counting them (``count``, ``last_timestamp``).
+    A field no alert has is a :class:`UsageError`."""
     ordered = sorted(alerts, key=lambda a: (a.timestamp or "", a.alert_id))
+    if ordered:
+        _check_suppress_fields(ordered, fields)
     open_groups: dict[tuple[Any, ...], tuple[datetime | None, Alert]] = {}
     kept: list[Alert] = []
     for alert in ordered:
@@ -258,13 +281,13 @@ SUMMARY_COLUMNS = (
 
 
 def summary_row(alert: dict[str, Any]) -> dict[str, Any]:
-    """An alert (as :meth:`Alert.to_dict` gives it) flattened to one line for tables and CSV."""
+    """An alert (as :meth:`Alert.to_dict` gives it) flattened to one line for tables and CSV; an
+    alert from an index also names the original file and record of its document."""
     source = alert["source"]
-    where = (
-        f"{source['index']}/{source['document_id']}"
-        if "index" in source
-        else f"{source['path']}#{source['record']}"
-    )
+    where = f"{source['path']}#{source['record']}" if "path" in source else None
+    if "index" in source:
+        document = f"{source['index']}/{source['document_id']}"
+        where = f"{document} ({where})" if where else document
     system = alert.get("system")
     return {
         "alert_id": alert["alert_id"],
@@ -278,3 +301,21 @@ def summary_row(alert: dict[str, Any]) -> dict[str, Any]:
         "source": where,
         "count": alert.get("count", 1),
     }
+
+
+#: Characters of an alert id shown in tables: enough to tell alerts apart and to ``alerts show``.
+SHORT_ID = 12
+
+
+def table_row(alert: dict[str, Any]) -> dict[str, Any]:
+    """:func:`summary_row` for a person reading a table: short id, local time (Asia/Ho_Chi_Minh),
+    file name and record instead of the full path."""
+    row = summary_row(alert)
+    row["alert_id"] = alert["alert_id"][:SHORT_ID]
+    stamp = alert.get("timestamp")
+    if stamp:
+        row["timestamp"] = f"{datetime.fromisoformat(stamp).astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S}"
+    source = alert["source"]
+    if "path" in source and "index" not in source:
+        row["source"] = f"{PurePath(source['path']).name}#{source['record']}"
+    return row

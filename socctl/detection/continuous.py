@@ -39,6 +39,8 @@ class IndexRun:
     alerts: list[Alert] = field(default_factory=list)
     new: list[Alert] = field(default_factory=list)
     events: int = 0
+    #: Rules compiled for the kinds of event read (correlations included).
+    rules: int = 0
     cursor: str | None = None
 
 
@@ -117,4 +119,5 @@ class IndexDetection:
             result.alerts.extend(build_alert(m, "index", self.lookup) for m in matches)
         if stop():
             raise Interrupted
+        result.rules = detector.rules_run
         return result

@@ -27,3 +27,13 @@ class Event:
     ref: str
     kind: EventKind
     timestamp: datetime | None = None
+
+
+def display_text(text: str) -> str:
+    """``text`` made valid UTF-8 for display: the undecodable bytes of a file name (held as
+    surrogate escapes) shown as ``\\xff``."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "backslashreplace")

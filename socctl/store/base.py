@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from socctl.detection.event import Event
+from socctl.detection.event import display_text as display_text  # re-exported for callers
 from socctl.detection.inputs.malformed import Malformed
 from socctl.errors import UsageError
 
@@ -27,16 +28,6 @@ def validate_index_name(name: str) -> str:
             hint="use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit",
         )
     return name
-
-
-def display_text(text: str) -> str:
-    """``text`` made valid UTF-8 for display: the undecodable bytes of a file name (held as
-    surrogate escapes) shown as ``\\xff``."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "surrogatepass")
-    return raw.decode("utf-8", "backslashreplace")
 
 
 @dataclass(slots=True)

@@ -74,11 +74,11 @@ def test_ecs_and_web_events_give_host_and_user() -> None:
         "web01",
         "root",
     )
-    assert build_alert(match(web), "file").host == "203.0.113.7"
+    assert build_alert(match(web), "file").host is None  # the client is not the host
     assert build_alert(match(web), "file").timestamp is None
 
 
-def test_system_is_found_by_host_or_else_by_an_ip_in_the_event() -> None:
+def test_system_is_found_by_host_or_else_by_a_server_ip_in_the_event() -> None:
     def by_host(name: str) -> SystemRef | None:
         return PORTAL if name == "dc01.haiphong.gov.vn" else None
 
@@ -87,7 +87,11 @@ def test_system_is_found_by_host_or_else_by_an_ip_in_the_event() -> None:
 
     expected = {"id": PORTAL.id, "name": PORTAL.name, "owner": PORTAL.owner, "level": 3}
     assert build_alert(match(logon_failure(1)), "file", by_host).system == expected
-    assert build_alert(match(logon_failure(1)), "file", by_ip).system == expected
+    served = logon_failure(1)
+    served.fields["host.ip"] = "10.0.0.9"
+    assert build_alert(match(served), "file", by_ip).system == expected
+    # IpAddress of a failed logon is the client's: it never names the system
+    assert build_alert(match(logon_failure(1)), "file", by_ip).system is None
     assert build_alert(match(logon_failure(1)), "file", lambda _: None).system is None
 
 

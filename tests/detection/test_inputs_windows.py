@@ -126,3 +126,16 @@ def test_a_file_that_is_not_evtx_inside_is_reported_not_raised(tmp_path: Path) -
     malformed: list[Malformed] = []
     assert list(read_events(broken, on_malformed=malformed.append)) == []
     assert malformed and malformed[0].path == str(broken)
+
+
+def test_an_evtx_file_cut_short_is_reported_with_its_size(tmp_path: Path) -> None:
+    sample = max((case / "events.evtx" for case in _cases()), key=lambda p: p.stat().st_size)
+    whole = sample.read_bytes()
+    malformed: list[Malformed] = []
+    assert list(read_events(sample, on_malformed=malformed.append)) and not malformed
+    cut = tmp_path / "cut.evtx"
+    cut.write_bytes(whole[: len(whole) - 1000])
+    read = list(read_events(cut, on_malformed=malformed.append))
+    assert len(read) < len(list(read_events(sample)))
+    assert [(m.path, m.where) for m in malformed] == [(str(cut), f"byte {len(whole) - 1000}")]
+    assert "cut short" in malformed[0].reason

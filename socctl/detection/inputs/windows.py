@@ -10,6 +10,8 @@ System attributes by theirs (``SystemTime``, ``ProcessID``, ``ThreadID``, ``User
 from __future__ import annotations
 
 import io
+import os
+import struct
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +31,10 @@ _PROVIDER_NAMES = {name: f"Provider_{name}" for name in ("Name", "Guid", "EventS
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 #: Give up on a file after this many unreadable records in a row (a wrecked file).
 _MAX_CONSECUTIVE_ERRORS = 100
+#: EVTX layout: a file header (its size at byte 40, the number of chunks at 42), then chunks.
+_EVTX_HEADER = struct.Struct("<HH")
+_EVTX_HEADER_AT = 40
+_EVTX_CHUNK = 64 << 10
 
 
 def flatten_windows(event: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
@@ -102,9 +108,30 @@ def windows_event(record: dict[str, Any], source: str, ref: str) -> Event | None
     return Event(fields, record, source, ref, "windows", timestamp)
 
 
+def _check_complete(target: str | io.BytesIO, report: Reporter) -> None:
+    """Report an EVTX file shorter than its header says (cut short: its last records are lost,
+    and the EVTX reader says nothing of them)."""
+    if isinstance(target, io.BytesIO):
+        head, size = target.getvalue()[:64], len(target.getvalue())
+    else:
+        with open(target, "rb") as handle:
+            head, size = handle.read(64), os.fstat(handle.fileno()).st_size
+    if not head.startswith(b"ElfFile\0") or len(head) < _EVTX_HEADER_AT + _EVTX_HEADER.size:
+        return  # not EVTX: the reader reports it
+    header_size, chunks = _EVTX_HEADER.unpack_from(head, _EVTX_HEADER_AT)
+    expected = header_size + chunks * _EVTX_CHUNK
+    if size < expected or (size - header_size) % _EVTX_CHUNK:
+        report.malformed(
+            f"byte {size}",
+            f"the EVTX file is cut short ({size} bytes, {max(expected, size)} or more expected):"
+            " records in the missing part are lost",
+        )
+
+
 def read_evtx(path: Path, report: Reporter) -> Iterator[Event]:
     """Events of an EVTX file (gzip-compressed allowed); unreadable records are reported."""
     target: str | io.BytesIO = io.BytesIO(read_all(path, report)) if is_gzip(path) else str(path)
+    _check_complete(target, report)
     try:
         records = iter(PyEvtxParser(target).records_json())
     except (RuntimeError, OSError, ValueError) as exc:
