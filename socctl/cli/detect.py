@@ -229,7 +229,7 @@ def _output(
     else:
         columns = [c for c in SUMMARY_COLUMNS if counted or c != "count"]
         rows = [table_row(a) for a in data]
-        emit(rows, fmt, output, columns, headers=headers(lang, "alert"), plain_when_piped=True)
+        emit(rows, fmt, output, columns, headers=headers(lang, "alert"))
 
 
 @app.command("run")

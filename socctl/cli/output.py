@@ -91,9 +91,12 @@ def render_rows(
         return buffer.getvalue()
     width = PLAIN_WIDTH if plain else max(80, console().width)
     capture = Console(file=io.StringIO(), width=width, highlight=False)
-    capture.print(_table(rows, cols, title, headers, plain=plain))
+    capture.print(_table(rows, cols, None if plain else title, headers, plain=plain))
     text: str = capture.file.getvalue()  # type: ignore[attr-defined]
-    return "".join(line.rstrip() + "\n" for line in text.splitlines()) if plain else text
+    if not plain:
+        return text
+    heading = f"{title}\n" if title else ""  # a plain title is one line, never wrapped
+    return heading + "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
 def _table(
@@ -104,10 +107,7 @@ def _table(
     *,
     plain: bool = False,
 ) -> Table:
-    if plain:
-        table = Table(title=title, title_justify="left", box=None, pad_edge=False)
-    else:
-        table = Table(title=title, header_style="bold")
+    table = Table(box=None, pad_edge=False) if plain else Table(title=title, header_style="bold")
     for col in cols:
         table.add_column((headers or {}).get(col, col), no_wrap=plain)
     for row in rows:
@@ -130,18 +130,17 @@ def emit(
     *,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
-    plain_when_piped: bool = False,
 ) -> None:
     """Write records to ``output`` (atomically) or print them to stdout.
 
-    With ``plain_when_piped`` a table that does not go to a terminal is plain (see
+    A table is drawn with rich on a terminal and is plain text otherwise (see
     :func:`render_rows`)."""
     output = None if is_stdout(output) else output
     if fmt is Format.table and output is None and sys.stdout.isatty():
         cols = list(columns) if columns else _columns(rows)
         console().print(_table(rows, cols, title, headers))
         return
-    text = render_rows(rows, fmt, columns, title=title, headers=headers, plain=plain_when_piped)
+    text = render_rows(rows, fmt, columns, title=title, headers=headers, plain=True)
     write_text(text, output)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def _tables(result: Posture, lang: str) -> str:
     """The posture as a series of terminal tables in ``lang``."""
     coverage = result.layer_coverage()
     active = sum(s.status != "retired" for s in result.systems)
+    plain = not sys.stdout.isatty()
     sections = [
         (t("posture.by_level", lang, day=result.as_of), result.by_level_and_status(), None),
         (
@@ -76,7 +78,7 @@ def _tables(result: Posture, lang: str) -> str:
         (t("posture.annual", lang), [vars(r) for r in result.annual_reports], None),
     ]
     return "".join(
-        render_rows(rows, Format.table, columns, title=title, headers=headers(lang))
+        render_rows(rows, Format.table, columns, title=title, headers=headers(lang), plain=plain)
         if rows
         else t("none", lang, title=title) + "\n"
         for title, rows, columns in sections
