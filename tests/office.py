@@ -138,23 +138,17 @@ def submit(office: Office, days: int) -> None:
     )
 
 
+def appraise(office: Office, days: int) -> None:
+    """A favourable appraisal by the owner's specialised unit ``days`` ago."""
+    by = ["--key", office.key("specialised_unit"), "--organisation", "Phòng An toàn thông tin"]
+    opinion = ["--opinion", "Đủ điều kiện", "--date", days_ago(days)]
+    ok(office.ws, "dossier", "appraise", SYSTEM, *by, *opinion)
+
+
 def approve_all(office: Office) -> None:
     """New, filled, submitted, appraised and approved, with past dates."""
     submit(office, 30)
-    ok(
-        office.ws,
-        "dossier",
-        "appraise",
-        SYSTEM,
-        "--key",
-        office.key("specialised_unit"),
-        "--organisation",
-        "Phòng An toàn thông tin",
-        "--opinion",
-        "Đủ điều kiện",
-        "--date",
-        days_ago(20),
-    )
+    appraise(office, 20)
     ok(
         office.ws,
         "dossier",

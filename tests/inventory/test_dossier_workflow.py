@@ -10,6 +10,7 @@ import yaml
 from office import (
     SYSTEM,
     Office,
+    appraise,
     approve_all,
     days_ago,
     fill,
@@ -78,20 +79,7 @@ def test_a_return_sends_the_dossier_back_to_draft_with_its_reason(office: Office
     ok(ws, "dossier", "new", SYSTEM)
     fill(office, regulation=False)
     ok(ws, "dossier", "submit", SYSTEM, "--key", office.key("it_officer"), "--date", days_ago(9))
-    ok(
-        ws,
-        "dossier",
-        "appraise",
-        SYSTEM,
-        "--key",
-        office.key("specialised_unit"),
-        "--organisation",
-        "Phòng ATTT",
-        "--opinion",
-        "Đạt",
-        "--date",
-        days_ago(8),
-    )
+    appraise(office, 8)
     refused = run(
         ws,
         "dossier",

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from office import SYSTEM, Office, approve_all, days_ago, make_office, ok, run, submit
+from office import SYSTEM, Office, appraise, approve_all, days_ago, make_office, ok, run, submit
 
 from socctl.timeutil import LOCAL_TZ
 from socctl.workspace import init_workspace
@@ -69,20 +69,7 @@ def test_an_appraisal_without_organisation_or_opinion_is_refused(
 
 def test_an_approval_without_a_decision_number_is_refused(office: Office) -> None:
     submitted(office)
-    ok(
-        office.ws,
-        "dossier",
-        "appraise",
-        SYSTEM,
-        "--key",
-        office.key("specialised_unit"),
-        "--organisation",
-        "Phòng ATTT",
-        "--opinion",
-        "Đạt",
-        "--date",
-        days_ago(3),
-    )
+    appraise(office, 3)
     before = office.dossier.read_bytes()
     args = ["--key", office.key("owner"), "--decision-number", "", "--date", days_ago(2)]
     result = run(office.ws, "dossier", "approve", SYSTEM, *args)
