@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 import typer
@@ -29,6 +25,7 @@ from socctl.cli.output import (
     emit,
     emit_document,
     err_console,
+    open_output,
     to_json,
 )
 from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row
@@ -96,7 +93,7 @@ def list_alerts(
 
 def _write_stream(docs: Iterator[bytes], fmt: Format, output: Path | None) -> None:
     """Write stored alert documents as json, ndjson or csv (summaries), a chunk at a time."""
-    with _destination(output) as out:
+    with open_output(output) as out:
         if fmt is Format.csv:
             out.write(_csv_lines([SUMMARY_COLUMNS]))
         elif fmt is Format.json:
@@ -123,29 +120,6 @@ def _csv_lines(rows: Any) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
-
-
-@contextmanager
-def _destination(output: Path | None) -> Iterator[BinaryIO]:
-    """Stdout, or a temporary file beside ``output`` renamed over it once complete (a reader
-    sees the old file or the new one, never a part)."""
-    if output is None:
-        sys.stdout.flush()
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @app.command("show")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import typer
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from socctl.storage import atomic_write
+from socctl.storage import atomic_open, atomic_write
 
 
 class Format(StrEnum):
@@ -161,6 +162,18 @@ def write_text(text: str, output: Path | None) -> None:
         sys.stdout.flush()
     else:
         atomic_write(output, text)
+
+
+@contextmanager
+def open_output(output: Path | None) -> Iterator[BinaryIO]:
+    """A binary stream to stdout (``output`` absent or ``-``) or atomically to ``output``."""
+    if output is None or is_stdout(output):
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        with atomic_open(output) as handle:
+            yield handle
 
 
 def write_bytes(data: bytes, output: Path) -> None:

@@ -3,7 +3,7 @@
 ``yamlio`` is imported from its module (it pulls in pydantic) so that light commands stay fast.
 """
 
-from socctl.storage.atomic import atomic_write
+from socctl.storage.atomic import atomic_open, atomic_write
 from socctl.storage.lock import workspace_lock
 
-__all__ = ["atomic_write", "workspace_lock"]
+__all__ = ["atomic_open", "atomic_write", "workspace_lock"]
