@@ -28,7 +28,7 @@ from socctl.cli.output import (
     open_output,
     to_json,
 )
-from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row
+from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row, table_row
 from socctl.i18n import headers, t
 from socctl.store import open_alert_store
 from socctl.timeutil import now_utc, parse_duration, parse_time
@@ -82,10 +82,11 @@ def list_alerts(
         _write_stream(store.stream(**filters, limit=limit), fmt, output)
         return
     shown = TABLE_LIMIT if limit is None else limit
-    rows = [summary_row(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
+    rows = [table_row(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
     lang = app_state.terminal_lang()
     title = t("alerts.list.title", lang)
-    emit(rows, fmt, output, SUMMARY_COLUMNS, title=title, headers=headers(lang, "alert"))
+    columns = [c for c in SUMMARY_COLUMNS if c != "count" or any(r["count"] > 1 for r in rows)]
+    emit(rows, fmt, output, columns, title=title, headers=headers(lang, "alert"))
     if shown and len(rows) == shown and (total := store.count(**filters)) > shown:
         message = t("alerts.list.truncated", lang, shown=shown, total=total)
         err_console.print(message, markup=False)
