@@ -31,6 +31,7 @@ from socctl.cli.output import (
 from socctl.detection.alerts import SUMMARY_COLUMNS, parse_level, summary_row, table_row
 from socctl.i18n import headers, t
 from socctl.store import open_alert_store
+from socctl.store.alerts import AlertFilter
 from socctl.timeutil import now_utc, parse_duration, parse_time
 
 app = typer.Typer(help="The workspace's alert store: list, show.", no_args_is_help=True)
@@ -71,23 +72,23 @@ def list_alerts(
     """List stored alerts, newest first."""
     app_state = state(ctx)
     store = open_alert_store(app_state.workspace())
-    filters: dict[str, Any] = {
-        "level": parse_level(level) if level else None,
-        "rule": rule,
-        "host": host,
-        "system": system,
-        "since": _since(since) if since else None,
-    }
+    where = AlertFilter(
+        level=parse_level(level) if level else None,
+        rule=rule,
+        host=host,
+        system=system,
+        since=_since(since) if since else None,
+    )
     if fmt is not Format.table:
-        _write_stream(store.stream(**filters, limit=limit), fmt, output)
+        _write_stream(store.stream(where, limit), fmt, output)
         return
     shown = TABLE_LIMIT if limit is None else limit
-    rows = [table_row(orjson.loads(doc)) for doc in store.stream(**filters, limit=shown)]
+    rows = [table_row(orjson.loads(doc)) for doc in store.stream(where, shown)]
     lang = app_state.terminal_lang()
     title = t("alerts.list.title", lang)
     columns = [c for c in SUMMARY_COLUMNS if c != "count" or any(r["count"] > 1 for r in rows)]
     emit(rows, fmt, output, columns, title=title, headers=headers(lang, "alert"))
-    if shown and len(rows) == shown and (total := store.count(**filters)) > shown:
+    if shown and len(rows) == shown and (total := store.count(where)) > shown:
         message = t("alerts.list.truncated", lang, shown=shown, total=total)
         err_console.print(message, markup=False)
 

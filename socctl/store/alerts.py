@@ -10,6 +10,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,34 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (index_name, rule_id)
 );
 """
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which stored alerts to read: at or above ``level``, of ``rule``, ``host``, ``system``, with a
+    timestamp at or after ``since``; None means any."""
+
+    level: str | None = None
+    rule: str | None = None
+    host: str | None = None
+    system: str | None = None
+    since: datetime | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The WHERE clause (or nothing) and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for sql, value in (
+            ("level_rank >= ?", level_rank(self.level) if self.level else None),
+            ("rule_id = ?", self.rule),
+            ("host = ?", self.host),
+            ("system_id = ?", self.system),
+            ("ts >= ?", to_micros(self.since)),
+        ):
+            if value is not None:
+                clauses.append(sql)
+                params.append(value)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 class AlertStore:
@@ -135,55 +164,31 @@ class AlertStore:
         return dict(rows)
 
     def query(
-        self,
-        *,
-        level: str | None = None,
-        rule: str | None = None,
-        host: str | None = None,
-        system: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = None,
+        self, where: AlertFilter = AlertFilter(), limit: int | None = None
     ) -> list[dict[str, Any]]:
         """The alerts :meth:`stream` gives, as a list."""
-        found = self.stream(
-            level=level, rule=rule, host=host, system=system, since=since, limit=limit
-        )
-        return [orjson.loads(doc) for doc in found]
+        return [orjson.loads(doc) for doc in self.stream(where, limit)]
 
     def stream(
-        self,
-        *,
-        level: str | None = None,
-        rule: str | None = None,
-        host: str | None = None,
-        system: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = None,
+        self, where: AlertFilter = AlertFilter(), limit: int | None = None
     ) -> Iterator[bytes]:
-        """Stored alerts as JSON documents (one line each), newest first: at or above
-        ``level``, of ``rule``, ``host``, ``system``, with a timestamp at or after ``since``;
-        at most ``limit`` (all when None or 0). Rows are read from SQLite as they are used."""
-        where, params = _where(level, rule, host, system, since)
+        """Stored alerts matching ``where`` as JSON documents (one line each), newest first; at
+        most ``limit`` (all when None or 0). Rows are read from SQLite as they are used."""
+        clause, params = where.sql()
         tail = f" LIMIT {int(limit)}" if limit else ""
         if not self.path.is_file():
             return iter(())
-        return self._rows(f"SELECT doc FROM alerts{where} ORDER BY ts DESC, alert_id{tail}", params)
+        return self._rows(
+            f"SELECT doc FROM alerts{clause} ORDER BY ts DESC, alert_id{tail}", params
+        )
 
-    def count(
-        self,
-        *,
-        level: str | None = None,
-        rule: str | None = None,
-        host: str | None = None,
-        system: str | None = None,
-        since: datetime | None = None,
-    ) -> int:
+    def count(self, where: AlertFilter = AlertFilter()) -> int:
         """How many stored alerts :meth:`stream` would give without a limit."""
-        where, params = _where(level, rule, host, system, since)
+        clause, params = where.sql()
         if not self.path.is_file():
             return 0
         with self._conn() as conn:
-            (total,) = conn.execute(f"SELECT count(*) FROM alerts{where}", params).fetchone()
+            (total,) = conn.execute(f"SELECT count(*) FROM alerts{clause}", params).fetchone()
         return int(total)
 
     def _rows(self, sql: str, params: list[Any]) -> Iterator[bytes]:
@@ -215,28 +220,6 @@ class AlertStore:
             )
         result: dict[str, Any] = orjson.loads(rows[0][0])
         return result
-
-
-def _where(
-    level: str | None,
-    rule: str | None,
-    host: str | None,
-    system: str | None,
-    since: datetime | None,
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for sql, value in (
-        ("level_rank >= ?", level_rank(level) if level else None),
-        ("rule_id = ?", rule),
-        ("host = ?", host),
-        ("system_id = ?", system),
-        ("ts >= ?", to_micros(since)),
-    ):
-        if value is not None:
-            clauses.append(sql)
-            params.append(value)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _sources(alerts: Iterable[Alert]) -> Iterator[dict[str, Any]]:

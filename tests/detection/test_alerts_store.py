@@ -15,7 +15,7 @@ from socctl.detection.alerts import build_alert
 from socctl.detection.match import Match
 from socctl.errors import NotFoundError, UsageError
 from socctl.store import EmbeddedStore
-from socctl.store.alerts import AlertStore
+from socctl.store.alerts import AlertFilter, AlertStore
 
 
 def test_adding_the_same_alerts_again_adds_nothing(tmp_path: Path) -> None:
@@ -35,10 +35,12 @@ def test_query_filters_by_level_rule_host_and_time(tmp_path: Path) -> None:
             build_alert(match(logon_failure(3600), "critical", "r-crit"), "file"),
         ]
     )
-    assert [a["rule"]["id"] for a in store.query(level="high")] == ["r-crit", "r-high"]
-    assert [a["rule"]["id"] for a in store.query(rule="r-low")] == ["r-low"]
-    assert [a["rule"]["id"] for a in store.query(host="WEB01")] == ["r-high"]
-    assert [a["rule"]["id"] for a in store.query(since=T0 + timedelta(minutes=30))] == ["r-crit"]
+    assert [a["rule"]["id"] for a in store.query(AlertFilter(level="high"))] == ["r-crit", "r-high"]
+    assert [a["rule"]["id"] for a in store.query(AlertFilter(rule="r-low"))] == ["r-low"]
+    assert [a["rule"]["id"] for a in store.query(AlertFilter(host="WEB01"))] == ["r-high"]
+    assert [
+        a["rule"]["id"] for a in store.query(AlertFilter(since=T0 + timedelta(minutes=30)))
+    ] == ["r-crit"]
 
 
 def test_get_finds_an_alert_by_id_or_unique_prefix(tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ def test_stream_and_count_apply_the_filters_and_the_limit(tmp_path: Path) -> Non
         ]
     )
     assert store.count() == 10
-    assert store.count(level="high") == 5
-    high = [orjson.loads(doc) for doc in store.stream(level="high", limit=3)]
+    assert store.count(AlertFilter(level="high")) == 5
+    high = [orjson.loads(doc) for doc in store.stream(AlertFilter(level="high"), limit=3)]
     assert [a["timestamp"][-3:] for a in high] == ["08Z", "06Z", "04Z"]
     assert len(list(store.stream())) == len(list(store.stream(limit=0))) == 10
