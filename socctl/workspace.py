@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +49,8 @@ class Workspace:
 
     root: Path
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: Called once when a write has to wait for another command's lock (the CLI says so).
+    on_lock_wait: Callable[[], None] | None = field(default=None, repr=False)
     _settings: Settings | None = field(default=None, init=False, repr=False)
 
     @property
@@ -102,7 +104,7 @@ class Workspace:
     @contextmanager
     def lock(self, name: str = "write") -> Iterator[None]:
         """Hold the workspace's writer lock."""
-        with workspace_lock(self.state_dir, name):
+        with workspace_lock(self.state_dir, name, on_wait=self.on_lock_wait):
             yield
 
 

@@ -30,7 +30,14 @@ class AppState:
 
         if self._workspace is None:
             self._workspace = open_workspace(find_workspace(self.workspace_path))
+            self._workspace.on_lock_wait = self._say_waiting
         return self._workspace
+
+    def _say_waiting(self) -> None:
+        from socctl.cli.output import err_console
+        from socctl.i18n import t
+
+        err_console.print(t("lock.waiting", self.terminal_lang()), markup=False)
 
     def optional_workspace(self) -> Workspace | None:
         """The workspace if one is found, else None (for commands that work without one)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,18 +11,31 @@ from filelock import FileLock, Timeout
 from socctl.errors import LockTimeout
 
 DEFAULT_TIMEOUT = 60.0
+#: How long to wait quietly before ``on_wait`` is told that another command holds the lock.
+QUIET_WAIT = 1.0
 
 
 @contextmanager
 def workspace_lock(
-    state_dir: Path, name: str = "write", timeout: float = DEFAULT_TIMEOUT
+    state_dir: Path,
+    name: str = "write",
+    timeout: float = DEFAULT_TIMEOUT,
+    on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the exclusive lock ``state_dir/<name>.lock``; wait up to ``timeout`` seconds."""
+    """Hold the exclusive lock ``state_dir/<name>.lock``; wait up to ``timeout`` seconds, calling
+    ``on_wait`` once if the lock is not free within a second."""
     state_dir.mkdir(parents=True, exist_ok=True)
     lock_path = state_dir / f"{name}.lock"
     lock = FileLock(str(lock_path))
     try:
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=min(QUIET_WAIT, timeout))
+        except Timeout:
+            if timeout <= QUIET_WAIT:
+                raise
+            if on_wait is not None:
+                on_wait()
+            lock.acquire(timeout=timeout - QUIET_WAIT)
     except Timeout:
         raise LockTimeout(
             f"another socctl command has held the workspace lock for {timeout:.0f}s",

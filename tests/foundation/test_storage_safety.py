@@ -130,3 +130,26 @@ def test_an_impossible_target_is_one_clear_error(tmp_path: Path, where: str) -> 
     with pytest.raises(InputError) as info:
         atomic_write(target, "data")
     assert str(target) in str(info.value) and "cannot write" in str(info.value)
+
+
+def test_a_writer_that_has_to_wait_is_told_once(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from socctl.storage import workspace_lock\n"
+            "with workspace_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(2.5)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    told: list[str] = []
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with workspace_lock(tmp_path, timeout=30, on_wait=lambda: told.append("waiting")):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert told == ["waiting"]
