@@ -82,9 +82,10 @@ class Workspace:
         return self.root / "playbooks"
 
     @property
-    def reports_dir(self) -> Path:
-        """Templates that override the shipped ``reports/`` ones."""
-        return self.root / "reports"
+    def report_overrides(self) -> Path | None:
+        """The workspace's ``reports/`` templates that override the shipped ones, if it has any."""
+        folder = self.root / "reports"
+        return folder if folder.is_dir() else None
 
     @property
     def state_dir(self) -> Path:

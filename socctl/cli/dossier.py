@@ -10,12 +10,20 @@ from pathlib import Path
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, write_text
+from socctl.cli.output import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    emit,
+    emit_document,
+    write_html_or_pdf,
+    write_text,
+)
 from socctl.errors import InputError, UsageError
 from socctl.i18n import headers, t
 from socctl.inventory import dossier as core
 from socctl.inventory.store import SystemStore
-from socctl.reports import render_html, render_markdown, write_pdf
+from socctl.reports import render_html, render_markdown
 from socctl.timeutil import LOCAL_TZ, parse_time
 from socctl.trust.store import load_trust
 from socctl.workspace import Workspace
@@ -338,17 +346,10 @@ def render(
     ws = app_state.workspace()
     lang = app_state.document_lang()
     context = core.document_context(ws, system_id, parse_day(as_of, "--as-of"), lang)
-    override = ws.root / "reports"
-    override_dir = override if override.is_dir() else None
+    override_dir = ws.report_overrides
     if fmt is DocFormat.md:
         markdown = render_markdown("dossier.md.j2", context, override_dir=override_dir, lang=lang)
         write_text(markdown, output)
         return
     html = render_html("dossier.html.j2", context, override_dir=override_dir, lang=lang)
-    if fmt is DocFormat.html:
-        write_text(html, output)
-        return
-    if output is None:
-        raise UsageError("a PDF needs --output FILE", hint="e.g. --output dossier.pdf")
-    write_pdf(html, output)
-    typer.echo(t("wrote", app_state.terminal_lang(), path=output))
+    write_html_or_pdf(html, fmt is DocFormat.pdf, output, app_state.terminal_lang())

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from socctl.errors import UsageError
 from socctl.storage import atomic_open, atomic_write
 
 
@@ -174,6 +175,20 @@ def open_output(output: Path | None) -> Iterator[BinaryIO]:
     else:
         with atomic_open(output) as handle:
             yield handle
+
+
+def write_html_or_pdf(html: str, pdf: bool, output: Path | None, lang: str) -> None:
+    """A rendered document as HTML (stdout or ``output``) or as PDF (``output`` required)."""
+    if not pdf:
+        write_text(html, output)
+        return
+    from socctl.i18n import t
+    from socctl.reports import write_pdf
+
+    if output is None or is_stdout(output):
+        raise UsageError("a PDF needs --output FILE", hint="e.g. --output report.pdf")
+    write_pdf(html, output)
+    typer.echo(t("wrote", lang, path=output))
 
 
 def write_bytes(data: bytes, output: Path) -> None:

@@ -9,11 +9,9 @@ import typer
 
 from socctl.cli.context import state
 from socctl.cli.dossier import AS_OF_OPTION, parse_day
-from socctl.cli.output import OUTPUT_OPTION, write_text
-from socctl.errors import UsageError
-from socctl.i18n import t
+from socctl.cli.output import OUTPUT_OPTION, write_html_or_pdf
 from socctl.inventory.posture import compute_posture, report_context
-from socctl.reports import render_html, write_pdf
+from socctl.reports import render_html
 
 app = typer.Typer(
     help="Reports for reviewers (HTML and PDF, in Vietnamese unless --lang en).",
@@ -38,17 +36,5 @@ def posture(
     ws = app_state.workspace()
     lang = app_state.document_lang()
     context = report_context(compute_posture(ws, parse_day(as_of, "--as-of")), lang)
-    override = ws.root / "reports"
-    html = render_html(
-        "posture.html.j2",
-        context,
-        override_dir=override if override.is_dir() else None,
-        lang=lang,
-    )
-    if fmt is ReportFormat.html:
-        write_text(html, output)
-        return
-    if output is None:
-        raise UsageError("a PDF needs --output FILE", hint="e.g. --output posture.pdf")
-    write_pdf(html, output)
-    typer.echo(t("wrote", app_state.terminal_lang(), path=output))
+    html = render_html("posture.html.j2", context, override_dir=ws.report_overrides, lang=lang)
+    write_html_or_pdf(html, fmt is ReportFormat.pdf, output, app_state.terminal_lang())
