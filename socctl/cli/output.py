@@ -189,7 +189,3 @@ def write_html_or_pdf(html: str, pdf: bool, output: Path | None, lang: str) -> N
         raise UsageError("a PDF needs --output FILE", hint="e.g. --output report.pdf")
     write_pdf(html, output)
     typer.echo(t("wrote", lang, path=output))
-
-
-def write_bytes(data: bytes, output: Path) -> None:
-    atomic_write(output, data)

@@ -21,7 +21,3 @@ def init(
     flag = state(ctx).lang
     lang = flag.value if flag is not None else ws.settings.lang  # the new workspace's setting
     console().print(t("init.done", lang, path=ws.root), markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -29,7 +28,7 @@ from socctl.inventory.level import compute_level
 from socctl.inventory.regime import Deadline, DossierItem, applicable_regime, load_regime
 from socctl.inventory.regime import StepName as RegimeStep
 from socctl.inventory.store import SystemStore, check_id
-from socctl.inventory.system import SLUG, Slug, System
+from socctl.inventory.system import Slug, System
 from socctl.inventory.workdays import DeadlineUnit
 from socctl.reports.document import Document, Issuer, Signer
 from socctl.storage import atomic_write
@@ -338,15 +337,6 @@ def new_dossier(system: System, regime: str, level: int, basis: list[LevelBasis]
             "catalogue": {i.id: CatalogueEntry() for i in rules.catalogue},
         }
     )
-
-
-def list_dossiers(ws: Workspace) -> Iterator[str]:
-    """System ids that have a dossier file."""
-    folder = ws.dossiers_dir
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.yaml")):
-            if SLUG.match(path.stem):
-                yield path.stem
 
 
 # --- state and deadlines ---------------------------------------------------------------------

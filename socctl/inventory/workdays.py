@@ -36,12 +36,6 @@ def is_working_day(day: date) -> bool:
     return bool(_calendar().is_working_day(day))
 
 
-def holiday_name(day: date) -> str | None:
-    """The public holiday on ``day``, if any (English name from the ``holidays`` package)."""
-    name = _calendar().get(day)
-    return str(name) if name else None
-
-
 def next_working_day(day: date) -> date:
     """``day`` itself if it is a working day, else the first working day after it."""
     while not is_working_day(day):
