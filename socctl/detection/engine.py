@@ -19,7 +19,7 @@ For each kind of event the candidate rules are narrowed in two steps before any 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,8 @@ MAX_CANDIDATE_SETS = 4096
 #: and rules whose second set has a member in a value.
 Masks = tuple[int, int, int]
 _NOTHING: Masks = (0, 0, 0)
+#: A value not seen before: the memory of its field, the field's name, the value as text.
+_New = tuple[dict[str, Masks], str, str]
 #: Characters of numbers, ids, GUIDs and times (values new in nearly every event): a value made
 #: of these only is not searched by an automaton none of whose patterns is made of them only.
 _PLAIN = "0123456789abcdefABCDEFtTxXzZ-:.{} "
@@ -67,7 +69,9 @@ class _Bucket:
     some rule has literals for (keywords included); ``keywords``: the keyword literals alone,
     searched in the other fields (None: there are none, the other fields are not searched).
     ``seen``: per field, what its values met so far hit. ``reads``: per set of candidates met so
-    far, the fields whose lower-cased form they read (None: any).
+    far, the fields whose lower-cased form they read (None: any). ``plain_owned`` and
+    ``plain_other``: whether values made of :data:`_PLAIN` characters only can hit a literal of
+    ``owned`` and of ``keywords``.
     """
 
     rules: tuple[CompiledRule, ...]
@@ -77,6 +81,8 @@ class _Bucket:
     seen: dict[str, dict[str, Masks]]
     owned_fields: frozenset[str]
     reads: dict[int, tuple[str, ...] | None]
+    plain_owned: bool
+    plain_other: bool
 
 
 class KindIndex:
@@ -90,7 +96,27 @@ class KindIndex:
             for key in rule.keys:
                 self._by_key.setdefault(key, []).append(position)
         self._buckets: dict[tuple[str | None, ...], _Bucket] = {}
+        #: Buckets by the raw dispatch values (str, int or absent) of events met so far.
+        self._by_raw: dict[tuple[Any, ...], _Bucket] = {}
+        self._raw = _getter(dispatch)
         self._room = MAX_REMEMBERED_VALUES
+
+    def bucket_of(self, fields: dict[str, Any]) -> _Bucket:
+        """The bucket of an event's fields: one look-up by their raw dispatch values once a
+        value of the same types was seen (``1`` and ``True`` are equal keys, so only str and
+        int values are remembered; another type finds a bucket with rules of its own)."""
+        raw = self._raw(fields)
+        try:
+            found = self._by_raw.get(raw)
+        except TypeError:  # a list or dict value
+            found = None
+        if found is None:
+            found = self.bucket(self.key(fields))
+            if all(v is None or v.__class__ is str or v.__class__ is int for v in raw):
+                if len(self._by_raw) >= MAX_BUCKETS:
+                    self._by_raw.clear()
+                self._by_raw[raw] = found
+        return found
 
     def key(self, fields: dict[str, Any]) -> tuple[str | None, ...]:
         out: list[str | None] = []
@@ -107,6 +133,7 @@ class KindIndex:
         if found is None:
             if len(self._buckets) >= MAX_BUCKETS:
                 self._buckets.clear()
+                self._by_raw.clear()
             found = self._buckets[key] = self._build(key)
         return found
 
@@ -129,17 +156,21 @@ class KindIndex:
                     by_field = owners.setdefault(_value_pattern(field, literal), {})
                     by_field.setdefault(field, [0, 0, 0])[slot] |= 1 << local
         owned = frozenset(f for by_field in owners.values() for f in by_field if f is not None)
-        keywords = {p: by_field for p, by_field in owners.items() if None in by_field}
+        keywords: dict[str, dict[str | None, list[int]]] = {
+            p: {None: by_field[None]} for p, by_field in owners.items() if None in by_field
+        }
+        of_fields = _literals(owners) if owned else None
+        of_keywords = _literals(keywords) if keywords else None
         return _Bucket(
             rules,
             always,
-            _literals(owners) if owned else None,
-            _literals({p: {None: by_field[None]} for p, by_field in keywords.items()})
-            if keywords
-            else None,
+            of_fields,
+            of_keywords,
             {name: {} for name in owned},
             owned,
             {},
+            of_fields is not None and not of_fields.skips_plain,
+            of_keywords is not None and not of_keywords.skips_plain,
         )
 
     def candidates(self, fields: dict[str, Any], bucket: _Bucket) -> int:
@@ -147,7 +178,9 @@ class KindIndex:
         single = first = second = 0
         seen_by_field = bucket.seen
         keywords = bucket.keywords
-        new: list[tuple[dict[str, Masks], str, str]] = []
+        owned_fields = bucket.owned_fields
+        new_owned: list[_New] = []
+        new_other: list[_New] = []
         for name, value in fields.items():
             seen = seen_by_field.get(name)
             if seen is None:
@@ -157,58 +190,59 @@ class KindIndex:
             cls = value.__class__
             if cls is str:
                 masks = seen.get(value)
+            elif cls is int:
+                if not bucket.plain_other and name not in owned_fields:
+                    continue  # no keyword is made of digits
+                value = str(value)
+                masks = seen.get(value)
             elif value is None:
                 continue
             elif cls is list or cls is tuple:
-                masks = _items(seen, name, value, new)
+                owned = name in owned_fields
+                masks = _items(seen, name, value, new_owned if owned else new_other)
             else:
                 value = _text(value)
                 masks = seen.get(value)
             if masks is None:
-                new.append((seen, name, value))
+                if name in owned_fields:
+                    if bucket.plain_owned or value.strip(_PLAIN):
+                        new_owned.append((seen, name, value))
+                elif bucket.plain_other or value.strip(_PLAIN):
+                    new_other.append((seen, name, value))
             elif masks is not _NOTHING:
                 single |= masks[0]
                 first |= masks[1]
                 second |= masks[2]
-        if new:
-            masks = self._search(bucket, new)
+        if new_owned or new_other:
+            masks = self._search(bucket, new_owned, new_other)
             single |= masks[0]
             first |= masks[1]
             second |= masks[2]
         return bucket.always | single | (first & second)
 
-    def _search(self, bucket: _Bucket, new: list[tuple[dict[str, Masks], str, str]]) -> Masks:
+    def _search(self, bucket: _Bucket, owned: list[_New], other: list[_New]) -> Masks:
         """Search values not seen before and remember what each hits; what they hit together.
 
         Values of fields with literals of their own are searched in one call, the others in
         one call of the keyword automaton.
         """
-        self._room -= len(new)
+        self._room -= len(owned) + len(other)
         if self._room < 0:
-            for other in self._buckets.values():
-                other.seen.clear()
-                other.seen.update((field, {}) for field in other.owned_fields)
+            for each in self._buckets.values():
+                each.seen.clear()
+                each.seen.update((field, {}) for field in each.owned_fields)
             self._room = MAX_REMEMBERED_VALUES
-        owned_fields = bucket.owned_fields
-        owned = [item for item in new if item[1] in owned_fields]
-        rest = (
-            [item for item in new if item[1] not in owned_fields] if len(owned) < len(new) else []
-        )
         single = first = second = 0
-        for literals, group in ((bucket.owned, owned), (bucket.keywords, rest)):
-            if literals is None or not group:
+        for literals, group in ((bucket.owned, owned), (bucket.keywords, other)):
+            if not group or literals is None:
                 continue
-            if literals.skips_plain:
-                group = _unplain(group)
-                if not group:
-                    continue
             pieces = [f"{TAG}{text.lower()}{END}" for _, _, text in group]
             hits = literals.automaton.find_matches_as_indexes("".join(pieces), overlapping=True)
             if not hits:
                 for seen, _, text in group:
                     seen[text] = _NOTHING
                 continue
-            found = _attribute(hits, literals.owners, [name for _, name, _ in group], pieces)
+            found = _attribute(hits, literals.owners, group, pieces)
             for (seen, _, text), masks in zip(group, found, strict=True):
                 seen[text] = masks
                 single |= masks[0]
@@ -217,12 +251,7 @@ class KindIndex:
         return single, first, second
 
 
-def _items(
-    seen: dict[str, Masks],
-    name: str,
-    items: list[Any],
-    new: list[tuple[dict[str, Masks], str, str]],
-) -> Masks:
+def _items(seen: dict[str, Masks], name: str, items: list[Any], new: list[_New]) -> Masks:
     """The masks of a list value's items seen before; the others are added to ``new``."""
     single = first = second = 0
     for item in items:
@@ -237,20 +266,6 @@ def _items(
     return (single, first, second) if single or first or second else _NOTHING
 
 
-def _unplain(
-    group: list[tuple[dict[str, Masks], str, str]],
-) -> list[tuple[dict[str, Masks], str, str]]:
-    """The values of ``group`` with a character not in :data:`_PLAIN`; the others are
-    remembered as hitting nothing."""
-    kept = []
-    for item in group:
-        if item[2].strip(_PLAIN):
-            kept.append(item)
-        else:
-            item[0][item[2]] = _NOTHING
-    return kept
-
-
 def _literals(owners: dict[str, dict[str | None, list[int]]]) -> _Literals:
     return _Literals(
         AhoCorasick(list(owners), matchkind=MatchKind.Standard),
@@ -262,10 +277,21 @@ def _literals(owners: dict[str, dict[str | None, list[int]]]) -> _Literals:
 def _attribute(
     hits: list[tuple[int, int, int]],
     owners: tuple[dict[str | None, Masks], ...],
-    names: list[str],
+    group: list[_New],
     pieces: list[str],
 ) -> list[Masks]:
     """Per value, the masks of the hits that lie inside it and count for its field."""
+    if len(pieces) == 1:  # the common case: one new value
+        name = group[0][1]
+        single = first = second = 0
+        for pattern, _, _ in hits:
+            by_field = owners[pattern]
+            for masks in (by_field.get(name), by_field.get(None)):
+                if masks is not None:
+                    single |= masks[0]
+                    first |= masks[1]
+                    second |= masks[2]
+        return [(single, first, second) if single or first or second else _NOTHING]
     starts: list[int] = []
     position = 0
     for piece in pieces:
@@ -274,10 +300,10 @@ def _attribute(
     out = [[0, 0, 0] for _ in pieces]
     for pattern, start, end in hits:
         by_field = owners[pattern]
-        at = bisect_right(starts, start) - 1 if len(pieces) > 1 else 0
+        at = bisect_right(starts, start) - 1
         if end > starts[at] + len(pieces[at]):
             continue  # runs into the next value (control characters in a value)
-        for masks in (by_field.get(names[at]), by_field.get(None)):
+        for masks in (by_field.get(group[at][1]), by_field.get(None)):
             if masks is not None:
                 into = out[at]
                 into[0] |= masks[0]
@@ -297,6 +323,14 @@ def _reads(rules: tuple[CompiledRule, ...], chosen: int) -> tuple[str, ...] | No
         names |= read
         chosen ^= lowest
     return tuple(names)
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function giving the values of ``names`` in a dict (None when absent)."""
+    if len(names) == 2:  # Windows' Channel and EventID: twice as fast as the general form
+        first, second = names
+        return lambda fields: (fields.get(first), fields.get(second))
+    return lambda fields: tuple(map(fields.get, names))
 
 
 def _text(value: Any) -> str:
@@ -340,7 +374,7 @@ class Detector:
         """The rules ``event`` matches, in rule order."""
         index = self._indexes.get(event.kind) or self.index(event.kind)
         fields = event.fields
-        bucket = index.bucket(index.key(fields))
+        bucket = index.bucket_of(fields)
         if not bucket.always and bucket.owned is None and bucket.keywords is None:
             return []
         chosen = index.candidates(fields, bucket)

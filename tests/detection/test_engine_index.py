@@ -153,3 +153,50 @@ def test_rule_files_are_found_in_order_skipping_hidden_ones(tmp_path: Path) -> N
     (tmp_path / "link").symlink_to(tmp_path / "b", target_is_directory=True)
     found = [p.relative_to(tmp_path).as_posix() for p in rule_files([tmp_path])]
     assert found == ["a.yaml", "b/1.yml", "b/2.yml", "c/d/e.yml"]
+
+
+WINDOWS_RULES = {
+    "proc": (
+        {"category": "process_creation", "product": "windows"},
+        "sel:\n    Image|endswith: '\\\\evil.exe'\ncondition: sel\n",
+    ),
+    "logon": (
+        {"product": "windows", "service": "security"},
+        "sel:\n    EventID: 4625\n    TargetUserName: admin\ncondition: sel\n",
+    ),
+    "keyword": ({"product": "windows"}, "kw:\n    - mimikatz\ncondition: kw\n"),
+}
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def test_dispatch_values_of_any_type_or_case_meet_the_rules_they_belong_to(
+    tmp_path: Path,
+) -> None:
+    """Buckets are remembered by raw Channel/EventID values: equal values of other types (1 and
+    True, 1 and 1.0) or other cases must still meet every rule they can match."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for name, (logsource, detection) in WINDOWS_RULES.items():
+        doc = {"title": name, "logsource": logsource, "detection": yaml.safe_load(detection)}
+        (folder / f"{name}.yml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    detector = Detector(load_rules([folder], cache_dir=None, use_cache=False))
+    shapes: list[dict[str, Any]] = [
+        {"Channel": SYSMON, "EventID": True, "Image": "C:\\evil.exe"},
+        {"Channel": SYSMON, "EventID": 1, "Image": "C:\\evil.exe"},
+        {"Channel": SYSMON, "EventID": 1.0, "Image": "C:\\evil.exe"},
+        {"Channel": SYSMON.upper(), "EventID": "1", "Image": "C:\\EVIL.exe"},
+        {"Channel": [SYSMON], "EventID": 1, "Image": "C:\\evil.exe mimikatz"},
+        {"Channel": "Security", "EventID": 4625, "TargetUserName": "admin"},
+        {"Channel": "security", "EventID": "4625", "TargetUserName": "Admin"},
+        {"Channel": "Security", "EventID": {"#text": 4625}, "TargetUserName": "admin"},
+        {"EventID": 4625, "TargetUserName": "admin"},
+        {"Channel": "Security", "EventID": 4624, "TargetUserName": "mimikatz"},
+    ]
+    events = [
+        Event(dict(fields), {}, "test", str(n), "windows")
+        for n, fields in enumerate(shapes + shapes[::-1])
+    ]
+    found = [[r.rule.info.title for r in detector.match_event(e)] for e in events]
+    assert found == [_brute(detector, e) for e in events]
+    assert found[1] == found[3] == ["proc"] and found[5] == found[6] == ["logon"]
+    assert found[9] == ["keyword"]
