@@ -142,6 +142,31 @@ def test_comparisons_cidr_exists_null_and_fieldref(tmp_path: Path) -> None:
     assert matches(rules, event(**{k: v for k, v in good.items() if k != "Token"})) == [False]
 
 
+def test_cidr_matches_ipv4_and_ipv6_addresses_only_inside_the_network(tmp_path: Path) -> None:
+    detection = """\
+    sel:
+        - Ip|cidr: 192.168.0.0/16
+        - Ip|cidr: 'fd00::/8'
+    condition: sel
+    """
+    rules = ruleset(tmp_path, detection)
+    inside = ["192.168.1.7", " 192.168.255.255 ", "fd12::1", ["8.8.8.8", "192.168.0.1"]]
+    outside = [
+        "192.169.0.1",
+        "10.0.0.1",
+        "fe80::1%eth0",
+        "::ffff:192.168.1.7",
+        "192.168.1",
+        "",
+        "01.168.1.7",
+        "192.168.1.7\x00",
+        3232235777,
+        None,
+    ]
+    found = matches(rules, *(event(Ip=v) for v in inside + outside))
+    assert found == [True] * len(inside) + [False] * len(outside)
+
+
 def test_keywords_search_every_value(tmp_path: Path) -> None:
     rules = ruleset(
         tmp_path, "keywords:\n    - 'mimikatz'\n    - 'sekurlsa::'\ncondition: keywords\n"
