@@ -6,6 +6,7 @@ stdout stays clean data.
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -371,6 +372,9 @@ def run(
             summary.stored = len(AlertStore(ws).add(alerts))
 
     _require_rules(ruleset, rule_paths)  # some fail only when compiled for the events read
+    # What is left to do only reads the rules and alerts, which live until the process ends: keep
+    # the collector from walking them again (a full collection of the compiled rules cost ~0.1 s).
+    gc.freeze()
     shown = suppress(alerts, fields, span) if fields else alerts
     _output(shown, fmt, output, lang, bool(fields))
     _report_rule_errors(ruleset, lang)

@@ -13,10 +13,8 @@ import marshal
 from pathlib import Path
 from typing import Any
 
-from socctl.storage import atomic_write
-
 #: Bump whenever the compiled form changes meaning: every entry is then recompiled.
-ENGINE_VERSION = "10"
+ENGINE_VERSION = "11"
 CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}.bin"
 #: Entries kept at most; beyond, the ones this run did not use are dropped.
 MAX_ENTRIES = 40_000
@@ -62,8 +60,13 @@ class RuleCache:
         if self.path is None or not self._dirty:
             return
         entries = self._entries
+        from socctl.storage import atomic_write  # only when writing: a warm run never does
+
         if len(entries) > MAX_ENTRIES:
             entries = {k: v for k, v in entries.items() if k in self._used}
         with contextlib.suppress(OSError):
             atomic_write(self.path, marshal.dumps(entries))
+            for old in self.path.parent.glob("sigma-engine-v*.bin"):
+                if old.name != CACHE_NAME:  # another engine version's: never read again
+                    old.unlink()
         self._dirty = False

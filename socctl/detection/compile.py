@@ -21,8 +21,8 @@ imports pySigma.
 from __future__ import annotations
 
 import ipaddress
-from socket import AF_INET, inet_pton
 from collections.abc import Callable, Iterable
+from socket import AF_INET, inet_pton
 from typing import Any
 
 IR = tuple[Any, ...]

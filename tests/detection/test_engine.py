@@ -360,3 +360,20 @@ def test_cache_serves_unchanged_rules_without_pysigma_and_recompiles_changed(
     rule.write_text(rule.read_text().replace("needle", "pin"), encoding="utf-8")
     assert run("a needle here") == "0 True"  # changed text: converted again
     assert run("a pin here") == "1 False"
+
+
+def test_a_cache_of_another_engine_version_is_removed_when_the_cache_is_written(
+    tmp_path: Path,
+) -> None:
+    from socctl.detection.cache import CACHE_NAME
+
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    write_rule(folder, "r", "sel:\n    A: x\ncondition: sel\n")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "sigma-engine-v1.bin").write_bytes(b"old")
+    (cache / "notes.txt").write_text("mine", encoding="utf-8")
+    rules = load_rules([folder], cache_dir=cache)
+    assert [r.rule.info.title for r in Detector(rules).match_event(event(A="x"))] == ["r"]
+    assert sorted(p.name for p in cache.iterdir()) == sorted([CACHE_NAME, "notes.txt"])
