@@ -21,14 +21,6 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console, is_stdout
@@ -37,7 +29,7 @@ from socctl.detection.alerts import (
     SUMMARY_COLUMNS,
     Alert,
     Lookup,
-    build_alert,
+    build_alerts,
     level_rank,
     parse_level,
     summary_row,
@@ -103,6 +95,15 @@ def _progress(unit: str, lang: str) -> Iterator[Callable[[int, int | None], None
     if not err_console.is_terminal:
         yield lambda _done, _total: None
         return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     label = t(f"detect.progress.{unit}", lang)
     done = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()  # bytes read as a size
     columns = [TextColumn(label), BarColumn(), done, TimeElapsedColumn()]
@@ -142,7 +143,7 @@ def _file_alerts(
             progress=progress,
             stats=stats,
         )
-        alerts = [build_alert(m, "file", lookup) for m in matches]
+        alerts = list(build_alerts(matches, "file", lookup))
     _require_events(stats, paths)
     summary.events, summary.malformed = stats.events, stats.malformed
     summary.rules, summary.rules_failed = stats.rules, stats.rules_failed

@@ -8,7 +8,7 @@ same alerts, wherever the log was copied or rotated to, and the alert store keep
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -174,44 +174,86 @@ def _system(
 
 def build_alert(match: Match, origin: Origin, lookup: Lookup | None = None) -> Alert:
     """The alert for one Match; ``lookup`` maps a host or IP to its system."""
-    rule = match.rule
-    first = match.events[0]
-    fields = first.fields
-    host = _first_value(fields, HOST_FIELDS)
-    correlation = None
-    if match.window is not None:
-        start, end = match.window
-        alert_id = _hash(rule.id, _canonical(match.group), iso_utc(start) or "")
-        correlation = {
-            "group": match.group,
-            "window_start": iso_utc(start),
-            "window_end": iso_utc(end),
-            "count": len(match.events),
-            "events": [{"source": _source(e, origin), "event": e.data} for e in match.events],
-        }
-        timestamp = iso_utc(start)
-    else:
-        alert_id = _hash(rule.id, iso_utc(first.timestamp) or "", _canonical(first.data))
-        timestamp = iso_utc(first.timestamp)
-    return Alert(
-        alert_id=alert_id,
-        rule={
-            "id": rule.id,
-            "title": rule.title,
-            "level": rule.level,
-            "status": rule.status,
-            "tags": list(rule.tags),
-            "techniques": list(rule.techniques),
-        },
-        timestamp=timestamp,
-        host=host,
-        user=_first_value(fields, USER_FIELDS),
-        source=_source(first, origin),
-        system=_system(host, fields, lookup),
-        event=first.data,
-        correlation=correlation,
-        fields=fields,
-    )
+    return next(build_alerts([match], origin, lookup))
+
+
+def build_alerts(
+    matches: Iterable[Match], origin: Origin, lookup: Lookup | None = None
+) -> Iterator[Alert]:
+    """The alerts of Matches in order; what depends only on the event (its canonical text, time,
+    host, user, source, system) is worked out once for the matches of one event in a row."""
+    shared: tuple[Event, _EventParts] | None = None
+    for match in matches:
+        rule = match.rule
+        first = match.events[0]
+        if shared is None or shared[0] is not first:
+            shared = (first, _EventParts.of(first, origin, lookup))
+        parts = shared[1]
+        correlation = None
+        if match.window is not None:
+            start, end = match.window
+            timestamp = iso_utc(start)
+            alert_id = _hash(rule.id, _canonical(match.group), timestamp or "")
+            correlation = {
+                "group": match.group,
+                "window_start": timestamp,
+                "window_end": iso_utc(end),
+                "count": len(match.events),
+                "events": [{"source": _source(e, origin), "event": e.data} for e in match.events],
+            }
+        else:
+            timestamp = parts.timestamp
+            alert_id = _hash(rule.id, timestamp or "", parts.canonical())
+        yield Alert(
+            alert_id=alert_id,
+            rule={
+                "id": rule.id,
+                "title": rule.title,
+                "level": rule.level,
+                "status": rule.status,
+                "tags": list(rule.tags),
+                "techniques": list(rule.techniques),
+            },
+            timestamp=timestamp,
+            host=parts.host,
+            user=parts.user,
+            source=parts.source,
+            system=parts.system,
+            event=first.data,
+            correlation=correlation,
+            fields=first.fields,
+        )
+
+
+@dataclass(slots=True)
+class _EventParts:
+    """What an alert takes from its (first) event."""
+
+    event: Event
+    timestamp: str | None
+    host: str | None
+    user: str | None
+    source: dict[str, Any]
+    system: dict[str, Any] | None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, event: Event, origin: Origin, lookup: Lookup | None) -> _EventParts:
+        fields = event.fields
+        host = _first_value(fields, HOST_FIELDS)
+        return cls(
+            event,
+            iso_utc(event.timestamp),
+            host,
+            _first_value(fields, USER_FIELDS),
+            _source(event, origin),
+            _system(host, fields, lookup),
+        )
+
+    def canonical(self) -> str:
+        if self.text is None:
+            self.text = _canonical(self.event.data)
+        return self.text
 
 
 def _suppress_value(alert: Alert, name: str) -> Any:

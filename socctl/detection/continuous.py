@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from socctl.detection.alerts import Alert, Lookup, build_alert
+from socctl.detection.alerts import Alert, Lookup, build_alerts
 from socctl.detection.engine import Detector
 from socctl.detection.event import Event
 from socctl.detection.rules import RuleSet
@@ -116,7 +116,7 @@ class IndexDetection:
                 yield event
 
         for matches in (detector.feed(counted()), detector.flush()):
-            result.alerts.extend(build_alert(m, "index", self.lookup) for m in matches)
+            result.alerts.extend(build_alerts(matches, "index", self.lookup))
         if stop():
             raise Interrupted
         result.rules = detector.rules_run
