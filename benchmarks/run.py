@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--events", type=int, default=1_000_000, help="events per synthetic log")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of the small scenarios (best kept)"
+        "--repeat", type=int, default=3, help="runs of each scenario (the best is kept)"
     )
     parser.add_argument("--only", help="run only scenarios whose name contains this")
     args = parser.parse_args()
@@ -139,10 +139,22 @@ def main() -> None:
             sigma / "windows",
             ["--logs", str(data / "windows.jsonl")],
             args.events,
-            1,
+            args.repeat,
         ),
-        ("linux auth.log", sigma / "linux", ["--logs", str(data / "auth.log")], args.events, 1),
-        ("nginx access.log", sigma / "web", ["--logs", str(data / "access.log")], args.events, 1),
+        (
+            "linux auth.log",
+            sigma / "linux",
+            ["--logs", str(data / "auth.log")],
+            args.events,
+            args.repeat,
+        ),
+        (
+            "nginx access.log",
+            sigma / "web",
+            ["--logs", str(data / "access.log")],
+            args.events,
+            args.repeat,
+        ),
     ]
     cache = Path(tempfile.mkdtemp(prefix="socctl-bench-cache-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCCTL_")} | {

@@ -52,6 +52,14 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def json_records(rows: Sequence[Mapping[str, Any]], fmt: Format) -> bytes:
+    """Records as UTF-8 JSON: one indented array (``json``) or one object a line (``ndjson``)."""
+    if fmt is Format.json:
+        return to_json(list(rows)).encode() + b"\n"
+    option = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+    return b"".join([orjson.dumps(row, default=_json_default, option=option) for row in rows])
+
+
 def to_json(data: Any, *, pretty: bool = True) -> str:
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
     return orjson.dumps(data, default=_json_default, option=option).decode("utf-8")
@@ -80,11 +88,9 @@ def render_rows(
 
     A ``plain`` table has no borders and no wrapping: columns at their natural width, one record
     a line, for ``grep``, ``awk`` and files."""
+    if fmt in (Format.json, Format.ndjson):
+        return json_records(rows, fmt).decode()
     cols = list(columns) if columns else _columns(rows)
-    if fmt is Format.json:
-        return to_json(list(rows)) + "\n"
-    if fmt is Format.ndjson:
-        return "".join(to_json(row, pretty=False) + "\n" for row in rows)
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -141,6 +147,10 @@ def emit(
     if fmt is Format.table and output is None and sys.stdout.isatty():
         cols = list(columns) if columns else _columns(rows)
         console().print(_table(rows, cols, title, headers))
+        return
+    if fmt in (Format.json, Format.ndjson):  # bytes straight out: no text decoding and encoding
+        with open_output(output) as out:
+            out.write(json_records(rows, fmt))
         return
     text = render_rows(rows, fmt, columns, title=title, headers=headers, plain=True)
     write_text(text, output)
