@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from socctl.detection.event import Event, display_text
-from socctl.detection.match import Match
+from socctl.detection.match import Match, RuleInfo
 from socctl.errors import UsageError
 from socctl.timeutil import LOCAL_TZ, to_utc
 
@@ -121,18 +121,18 @@ class Alert:
         return level
 
 
-def _hash(*parts: str) -> str:
+def _hash(*parts: str | bytes) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-def _canonical(data: dict[str, Any]) -> str:
-    """An event's content as one text that does not depend on key order."""
+def _canonical(data: dict[str, Any]) -> bytes:
+    """An event's content as one UTF-8 text that does not depend on key order."""
     option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-    return orjson.dumps(data, option=option, default=str).decode()
+    return orjson.dumps(data, option=option, default=str)
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -183,8 +183,19 @@ def build_alerts(
     """The alerts of Matches in order; what depends only on the event (its canonical text, time,
     host, user, source, system) is worked out once for the matches of one event in a row."""
     shared: tuple[Event, _EventParts] | None = None
+    described: dict[RuleInfo, dict[str, Any]] = {}
     for match in matches:
         rule = match.rule
+        about = described.get(rule)
+        if about is None:
+            about = described[rule] = {
+                "id": rule.id,
+                "title": rule.title,
+                "level": rule.level,
+                "status": rule.status,
+                "tags": list(rule.tags),
+                "techniques": list(rule.techniques),
+            }
         first = match.events[0]
         if shared is None or shared[0] is not first:
             shared = (first, _EventParts.of(first, origin, lookup))
@@ -206,14 +217,7 @@ def build_alerts(
             alert_id = _hash(rule.id, timestamp or "", parts.canonical())
         yield Alert(
             alert_id=alert_id,
-            rule={
-                "id": rule.id,
-                "title": rule.title,
-                "level": rule.level,
-                "status": rule.status,
-                "tags": list(rule.tags),
-                "techniques": list(rule.techniques),
-            },
+            rule=about,  # one dict per rule, shared by its alerts
             timestamp=timestamp,
             host=parts.host,
             user=parts.user,
@@ -235,7 +239,7 @@ class _EventParts:
     user: str | None
     source: dict[str, Any]
     system: dict[str, Any] | None
-    text: str | None = None
+    text: bytes | None = None
 
     @classmethod
     def of(cls, event: Event, origin: Origin, lookup: Lookup | None) -> _EventParts:
@@ -250,7 +254,7 @@ class _EventParts:
             _system(host, fields, lookup),
         )
 
-    def canonical(self) -> str:
+    def canonical(self) -> bytes:
         if self.text is None:
             self.text = _canonical(self.event.data)
         return self.text
