@@ -73,35 +73,24 @@ def prepare(data: Path, events: int) -> dict[str, Path]:
     return {"sigma": sigma / "rules", "evtx": evtx, "data": data}
 
 
-_WRAPPER = """
-import resource, subprocess, sys
-code = subprocess.run(sys.argv[1:]).returncode
-sys.stderr.write("\\npeak_rss_kb=%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(code)
-"""
-
-
 def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Run socctl once; return wall seconds, peak RSS in MB (its largest process) and alerts.
 
-    A small wrapper process runs socctl so that RUSAGE_CHILDREN covers socctl and its workers only.
+    The child is reaped with ``os.wait4``: its resource usage includes the workers it waited
+    for, and nothing but socctl's own process is timed.
     """
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-c", _WRAPPER, *SOCCTL, *args],
-            stdout=out,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
+        proc = subprocess.Popen([*SOCCTL, *args], stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        stderr = proc.stderr.decode()
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"socctl {' '.join(args)} failed ({proc.returncode}):\n{stderr}")
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        if code not in (0, 1):
+            raise SystemExit(f"socctl {' '.join(args)} failed ({code}):\n{err.read().decode()}")
         out.seek(0)
         alerts = sum(1 for _ in out)
-    rss_kb = int(stderr.rsplit("peak_rss_kb=", 1)[1])
-    return wall, rss_kb / 1024, alerts
+    return wall, usage.ru_maxrss / 1024, alerts
 
 
 def main() -> None:
