@@ -223,10 +223,11 @@ def _output(
 ) -> None:
     """Print the alerts in time order; ``counted`` (with ``--suppress``) adds the count column."""
     ordered = sorted(alerts, key=lambda a: (a.timestamp is None, a.timestamp or ""))
+    if fmt in (Format.json, Format.ndjson):  # written by orjson: events already serialized
+        emit([a.to_dict(for_orjson=True) for a in ordered], fmt, output)
+        return
     data = [a.to_dict() for a in ordered]
-    if fmt in (Format.json, Format.ndjson):
-        emit(data, fmt, output)
-    elif fmt is Format.csv:
+    if fmt is Format.csv:
         emit([summary_row(a) for a in data], fmt, output, SUMMARY_COLUMNS)
     else:
         columns = [c for c in SUMMARY_COLUMNS if counted or c != "count"]

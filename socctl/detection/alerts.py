@@ -95,9 +95,12 @@ class Alert:
     count: int = 1
     last_timestamp: str | None = None
     fields: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: ``event`` as canonical JSON when it was serialized for ``alert_id`` (not serialized again).
+    event_json: bytes | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The alert as JSON-able data (without the flat ``fields``)."""
+    def to_dict(self, *, for_orjson: bool = False) -> dict[str, Any]:
+        """The alert as JSON-able data (without the flat ``fields``); ``for_orjson``: the event
+        may be its canonical JSON already made (an ``orjson.Fragment``), for orjson to write."""
         data: dict[str, Any] = {
             "alert_id": self.alert_id,
             "rule": self.rule,
@@ -106,7 +109,9 @@ class Alert:
             "user": self.user,
             "source": self.source,
             "system": self.system,
-            "event": self.event,
+            "event": self.event
+            if self.event_json is None or not for_orjson
+            else orjson.Fragment(self.event_json),
         }
         if self.correlation is not None:
             data["correlation"] = self.correlation
@@ -201,6 +206,7 @@ def build_alerts(
             shared = (first, _EventParts.of(first, origin, lookup))
         parts = shared[1]
         correlation = None
+        event_json = None
         if match.window is not None:
             start, end = match.window
             timestamp = iso_utc(start)
@@ -214,7 +220,8 @@ def build_alerts(
             }
         else:
             timestamp = parts.timestamp
-            alert_id = _hash(rule.id, timestamp or "", parts.canonical())
+            event_json = parts.canonical()
+            alert_id = _hash(rule.id, timestamp or "", event_json)
         yield Alert(
             alert_id=alert_id,
             rule=about,  # one dict per rule, shared by its alerts
@@ -226,6 +233,7 @@ def build_alerts(
             event=first.data,
             correlation=correlation,
             fields=first.fields,
+            event_json=event_json,
         )
 
 

@@ -124,7 +124,7 @@ class AlertStore:
                         alert.host,
                         alert.system["id"] if alert.system else None,
                         stored,
-                        orjson.dumps(alert.to_dict(), default=str),
+                        orjson.dumps(alert.to_dict(for_orjson=True), default=str),
                     ),
                 )
                 if cursor.rowcount:
