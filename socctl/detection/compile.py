@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from socket import AF_INET, inet_pton
 from typing import Any
 
@@ -82,12 +83,15 @@ def _value(field: str | None, value: Any) -> IR:
         SigmaRegularExpression,
         SigmaRegularExpressionFlag,
         SigmaString,
+        SigmaTimestampPart,
     )
 
     if isinstance(value, SigmaExpansion):
         return _or([_value(field, v) for v in value.values])
     if isinstance(value, SigmaString):
         return _string(field, value, cased=isinstance(value, SigmaCasedString))
+    if isinstance(value, SigmaTimestampPart):  # a SigmaNumber too: test it first
+        return ("t", field, "timepart", (value.timestamp_part.name.lower(), int(value.number)))
     if isinstance(value, SigmaNumber):
         return ("t", field, "eq", (str(value.number).lower(),))
     if isinstance(value, SigmaRegularExpression):
@@ -128,6 +132,9 @@ def _string(field: str | None, value: Any, *, cased: bool) -> IR:
                 f"placeholder %{part.name}% has no value (give it one in a processing pipeline)"
             )
     multi = SpecialChars.WILDCARD_MULTI
+    if field is None:  # a keyword is searched anywhere in a value, wildcards or not
+        parts = [*([] if parts and parts[0] is multi else [multi]), *parts]
+        parts += [] if len(parts) > 1 and parts[-1] is multi else [multi]
     lead = bool(parts) and parts[0] is multi
     trail = len(parts) > (1 if lead else 0) and parts[-1] is multi
     core = parts[int(lead) : len(parts) - int(trail)]
@@ -136,8 +143,6 @@ def _string(field: str | None, value: Any, *, cased: bool) -> IR:
         text = "".join(core)
         if not cased:
             text = text.lower()
-        if field is None:  # a keyword: full-text search, as Sigma backends do
-            lead = trail = True
         op = {
             (False, False): "eq",
             (True, False): "endswith",
@@ -387,10 +392,15 @@ def regex_literals(pattern: str) -> frozenset[str] | None:
     """Lower-cased strings one of which occurs in any text the regex matches, or None."""
     import re._constants as sre_constants
     import re._parser as sre_parse
+    import warnings
 
     try:
-        parsed = sre_parse.parse(pattern)
-    except (re_error(), RecursionError, OverflowError):
+        with warnings.catch_warnings():
+            # Python reads the POSIX class "[[:digit:]]" (RE2 and PCRE know it) as a set and a "]"
+            # after it, and warns: no literals can be trusted from such a pattern.
+            warnings.simplefilter("error", FutureWarning)
+            parsed = sre_parse.parse(pattern)
+    except (re_error(), RecursionError, OverflowError, FutureWarning):
         return None
     LITERAL, BRANCH, SUBPATTERN = (
         sre_constants.LITERAL,
@@ -542,8 +552,10 @@ class _Writer:
             return f"_cidr(F.get({f}), _N[{len(self.networks) - 1}])"
         if op == "cmp":
             return f"_cmp(F.get({f}), {args[0]!r}, {args[1]!r})"
-        if op == "null":
-            return f"(F.get({f}) in _EMPTY)"
+        if op == "timepart":
+            return f"_timepart(F.get({f}), {args[0]!r}, {args[1]!r})"
+        if op == "null":  # absent or null; an empty string is '' in Sigma, not null
+            return f"(F.get({f}) is None)"
         if op == "exists":
             return f"({f} in F)" if args[0] else f"({f} not in F)"
         if op == "fieldref":
@@ -689,6 +701,27 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def _timepart(value: Any, part: str, number: int) -> bool:
+    """``|minute``, ``|hour``, ``|day``, ``|week``, ``|month``, ``|year``: that part of a time
+    (ISO 8601 text as written, without changing its time zone; or seconds since 1970, UTC)."""
+    if value.__class__ is list or value.__class__ is tuple:
+        return any(_timepart(v, part, number) for v in value)
+    if value.__class__ is str:
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return False
+    elif value.__class__ is int or value.__class__ is float:
+        try:
+            moment = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return False
+    else:
+        return False
+    found = moment.isocalendar().week if part == "week" else getattr(moment, part)
+    return bool(found == number)
+
+
 def _cmp(value: Any, op: str, number: float) -> bool:
     if value.__class__ is list or value.__class__ is tuple:
         return any(_cmp(v, op, number) for v in value)
@@ -727,6 +760,8 @@ def _ref(value: Any, other: Any, starts: bool, ends: bool) -> bool:
         return False
     if value.__class__ is not str or other.__class__ is not str:
         return value == other
+    if starts and ends:  # |fieldref|contains
+        return other in value
     if starts:
         return value.startswith(other)
     if ends:
@@ -741,10 +776,10 @@ RUNTIME: dict[str, Any] = {
     "_raw": _raw,
     "_kw_raw": _kw_raw,
     "_cmp": _cmp,
+    "_timepart": _timepart,
     "_cidr": _cidr,
     "_ref": _ref,
     "_wild": _wild,
-    "_EMPTY": (None, ""),
 }
 
 

@@ -14,6 +14,7 @@ import itertools
 import marshal
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -491,6 +492,14 @@ def _check_correlations(ruleset: RuleSet) -> None:
 
 def _compile_entry(doc: Any, spec: logsources.PipelineSpec, path: str) -> tuple[Any, ...]:
     """Compile one rule document under a pipeline: ``("ok", code, ...)`` or ``("err", reason)``."""
+    with warnings.catch_warnings():
+        # pySigma checks regexes with Python's re, which warns on POSIX classes ("[[:digit:]]",
+        # fine in RE2): a Python warning on the user's terminal says nothing about the rule.
+        warnings.simplefilter("ignore")
+        return _compile_document(doc, spec, path)
+
+
+def _compile_document(doc: Any, spec: logsources.PipelineSpec, path: str) -> tuple[Any, ...]:
     from sigma.exceptions import SigmaError
     from sigma.rule import SigmaRule
 

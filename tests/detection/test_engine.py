@@ -377,3 +377,59 @@ def test_a_cache_of_another_engine_version_is_removed_when_the_cache_is_written(
     rules = load_rules([folder], cache_dir=cache)
     assert [r.rule.info.title for r in Detector(rules).match_event(event(A="x"))] == ["r"]
     assert sorted(p.name for p in cache.iterdir()) == sorted([CACHE_NAME, "notes.txt"])
+
+
+# Semantics found by a differential run against pySigma's SQLite backend and the Sigma spec.
+
+
+def test_fieldref_contains_finds_the_other_field_anywhere_in_the_value(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, "sel:\n    A|fieldref|contains: B\ncondition: sel\n")
+    found = matches(
+        rules,
+        event(A="xx-ABC-yy", B="abc"),
+        event(A="abc-yy", B="abc"),
+        event(A="xx-ab-c", B="abc"),
+    )
+    assert found == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("modifier", "number", "hit", "miss"),
+    [
+        ("hour", 3, "2025-10-25 03:44:33.433", "2025-10-25 13:44:33.433"),
+        ("minute", 44, "2025-10-25T03:44:33Z", "2025-10-25T03:45:33Z"),
+        ("day", 25, "2025-10-25 03:44:33", "2025-10-26 03:44:33"),
+        ("week", 43, "2025-10-25", "2025-11-25"),
+        ("month", 10, "2025-10-25T03:44:33+07:00", "2025-11-25T03:44:33+07:00"),
+        ("year", 2025, 1761363873, 1700000000),  # seconds since 1970
+    ],
+)
+def test_time_modifiers_compare_a_part_of_the_time_not_the_whole_value(
+    tmp_path: Path, modifier: str, number: int, hit: Any, miss: Any
+) -> None:
+    rules = ruleset(tmp_path, f"sel:\n    UtcTime|{modifier}: {number}\ncondition: sel\n")
+    found = matches(rules, *(event(UtcTime=v) for v in (hit, miss, str(number), "not a time")))
+    assert found == [True, False, False, False]
+
+
+def test_a_posix_character_class_in_a_regex_matches(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, "sel:\n    CommandLine|re: '^[[:digit:]]+$'\ncondition: sel\n")
+    assert matches(rules, event(CommandLine="12345"), event(CommandLine="12a45")) == [True, False]
+
+
+def test_a_keyword_with_wildcards_is_found_anywhere_in_a_value(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, "keywords:\n    - 'Trojan*FOUND'\n    - 'a?c'\ncondition: keywords\n")
+    found = matches(
+        rules,
+        event(message="/tmp/eicar.com: Win.Trojan.Agent-123 FOUND"),
+        event(message="x abc y"),
+        event(message="FOUND Trojan"),
+        event(message="ac"),
+    )
+    assert found == [True, True, False, False]
+
+
+def test_null_means_absent_or_null_and_an_empty_string_is_not_null(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, "sel:\n    Path: null\ncondition: sel\n")
+    found = matches(rules, event(Path=None), event(Other="x"), event(Path=""), event(Path="C:"))
+    assert found == [True, True, False, False]
