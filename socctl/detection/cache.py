@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bump whenever the compiled form changes meaning: every entry is then recompiled.
-ENGINE_VERSION = "12"
+ENGINE_VERSION = "13"
 CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}.bin"
 #: Entries kept at most; beyond, the ones this run did not use are dropped.
 MAX_ENTRIES = 40_000

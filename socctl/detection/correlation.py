@@ -1,17 +1,20 @@
 """Sigma correlation rules over true sliding time windows, per group-by values.
 
 Each group keeps the matching events of the last ``timespan`` seconds (relative to the newest
-event, not to fixed buckets). ``event_count``/``value_count`` with ``gt``/``gte``/``eq`` fire as
-soon as the window satisfies the condition; ``lt``/``lte``/``neq`` are judged when a window
-(starting at its first event) closes, or at :meth:`CorrelationEngine.flush`. ``temporal``
-fires when every referenced rule matched within the window, ``temporal_ordered`` when they
-matched in the listed order. A window fires once: its events then leave the group.
+event, not to fixed buckets). The condition counts events (``event_count``, each event once),
+distinct values of a field (``value_count``, null is no value, text without case), distinct
+rules (``temporal``) or rules matched in their listed order (``temporal_ordered``); a range holds
+two operators. A condition of ``gt``/``gte`` only fires as soon as a window meets it; others
+(``lt``, ``lte``, ``eq``, ``neq``, ranges) are judged when a window (starting at its first event)
+closes, or at :meth:`CorrelationEngine.flush`. A window fires once: its events then leave the
+group. Group-by values are compared without case; an event lacking one belongs to no group.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,32 +23,45 @@ from socctl.detection.event import Event
 from socctl.detection.match import Match
 from socctl.detection.rules import Correlation, LoadedRule
 
-_RISING = {"gt", "gte", "eq"}
+#: Conditions that, once met, stay met as a window gains events: judged at each event.
+_RISING = frozenset({"gt", "gte"})
+_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "eq": operator.eq,
+    "neq": operator.ne,
+}
+
+Item = tuple[float, int, str, Event]
+#: Sigma field names as events of a kind call them, for a base rule: (kind, names, rule) -> map.
+FieldNames = Callable[[str, tuple[str, ...], LoadedRule], dict[str, str]]
 
 
-def _holds(op: str | None, value: int, count: int | None) -> bool:
-    if op is None or count is None:
-        return True
-    return {
-        "gt": value > count,
-        "gte": value >= count,
-        "lt": value < count,
-        "lte": value <= count,
-        "eq": value == count,
-        "neq": value != count,
-    }[op]
+def _holds(conditions: tuple[tuple[str, int], ...], value: int) -> bool:
+    return all(_OPERATORS[op](value, count) for op, count in conditions)
+
+
+def _fold(value: Any) -> Any:
+    """A value as group-by and value_count compare it: text without case, lists as tuples."""
+    if isinstance(value, str):
+        return value.casefold()
+    if isinstance(value, list):
+        return tuple(_fold(v) for v in value)
+    return value
 
 
 @dataclass
 class _Window:
     """Events of one group, sorted by time: (epoch seconds, sequence, rule key, event)."""
 
-    items: list[tuple[float, int, str, Event]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
-    def add(self, item: tuple[float, int, str, Event]) -> None:
+    def add(self, item: Item) -> None:
         bisect.insort(self.items, item, key=lambda i: (i[0], i[1]))
 
-    def drop_before(self, start: float) -> list[tuple[float, int, str, Event]]:
+    def drop_before(self, start: float) -> list[Item]:
         cut = bisect.bisect_left([i[0] for i in self.items], start)
         dropped, self.items = self.items[:cut], self.items[cut:]
         return dropped
@@ -54,102 +70,146 @@ class _Window:
 class _Active:
     """One correlation rule and the open windows of its groups."""
 
-    def __init__(self, rule: LoadedRule, refs: dict[str, str]) -> None:
+    def __init__(
+        self, rule: LoadedRule, bases: dict[str, tuple[str, LoadedRule]], names: FieldNames
+    ) -> None:
         assert rule.correlation is not None
         self.rule = rule
         self.spec: Correlation = rule.correlation
-        self.refs = refs  # base rule key -> the reference (name or id) this correlation used
-        self.aliases = {alias: dict(mapping) for alias, mapping in self.spec.aliases}
+        #: base rule key -> (the reference this correlation used: name or id, the rule)
+        self.bases = bases
+        self.rising = all(op in _RISING for op, _ in self.spec.conditions)
         self.windows: dict[tuple[Any, ...], _Window] = {}
+        aliases = {alias: dict(mapping) for alias, mapping in self.spec.aliases}
+        #: per base rule, the Sigma names of the group-by fields (aliases resolved), then the
+        #: value_count field
+        self._sigma_names = {
+            key: (
+                *(_resolve(aliases.get(name, {}), ref, base, name) for name in self.spec.group_by),
+                self.spec.field or "",
+            )
+            for key, (ref, base) in bases.items()
+        }
+        self._names = names
+        self._event_names: dict[tuple[str, str], tuple[str, ...]] = {}
 
-    def group_of(self, base: LoadedRule, event: Event) -> tuple[Any, ...]:
-        ref = self.refs[base.key]
-        values = []
-        for name in self.spec.group_by:
-            mapping = self.aliases.get(name)
-            field_name = mapping.get(ref, mapping.get(base.info.id, name)) if mapping else name
-            value = event.fields.get(field_name)
-            values.append(tuple(value) if isinstance(value, list) else value)
-        return tuple(values)
+    def _fields_of(self, key: str, event: Event) -> tuple[str, ...]:
+        """The group-by fields then the value_count field, as this event's kind names them."""
+        found = self._event_names.get((event.kind, key))
+        if found is None:
+            sigma = self._sigma_names[key]
+            mapped = self._names(event.kind, sigma, self.bases[key][1])
+            found = self._event_names[event.kind, key] = tuple(mapped.get(n, n) for n in sigma)
+        return found
+
+    def _group_values(self, key: str, event: Event) -> tuple[Any, ...] | None:
+        """The event's group-by values; None when one is missing: an event without the fields
+        it is grouped by belongs to no group."""
+        values = tuple(event.fields.get(name) for name in self._fields_of(key, event)[:-1])
+        return None if None in values else values
 
     def add(self, base: LoadedRule, event: Event, when: float, seq: int) -> Iterator[Match]:
-        group = self.group_of(base, event)
-        window = self.windows.setdefault(group, _Window())
-        spec = self.spec
-        if spec.type in ("event_count", "value_count") and spec.op not in _RISING:
-            yield from self._close_expired(group, window, when)
-        window.add((when, seq, base.key, event))
-        newest = window.items[-1][0]
-        if spec.type in ("event_count", "value_count") and spec.op not in _RISING:
+        values = self._group_values(base.key, event)
+        if values is None:
             return
-        window.drop_before(newest - spec.timespan)
+        group = tuple(_fold(v) for v in values)
+        window = self.windows.setdefault(group, _Window())
+        if not self.rising:
+            yield from self._close_expired(window, when)
+        window.add((when, seq, base.key, event))
+        if not self.rising:
+            return
+        window.drop_before(window.items[-1][0] - self.spec.timespan)
         if self._satisfied(window.items):
-            yield self._match(group, self._chosen(window.items))
+            yield self._match(self._chosen(window.items))
             del self.windows[group]
 
-    def _close_expired(
-        self, group: tuple[Any, ...], window: _Window, now: float
-    ) -> Iterator[Match]:
+    def _close_expired(self, window: _Window, now: float) -> Iterator[Match]:
+        """Judge, and drop, the windows starting at each event more than a timespan ago."""
         while window.items and window.items[0][0] + self.spec.timespan < now:
             start = window.items[0][0]
             inside = [i for i in window.items if i[0] <= start + self.spec.timespan]
             if self._satisfied(inside):
-                yield self._match(group, inside)
+                yield self._match(self._chosen(inside))
             window.items.pop(0)
 
-    def _satisfied(self, items: list[tuple[float, int, str, Event]]) -> bool:
+    def _satisfied(self, items: list[Item]) -> bool:
+        return _holds(self.spec.conditions, self._measure(items))
+
+    def _measure(self, items: list[Item]) -> int:
+        """What the condition counts: events (each once, whatever rules it matched), distinct
+        values of the field (null is no value), distinct rules, or rules matched in order."""
         spec = self.spec
         if spec.type == "event_count":
-            return _holds(spec.op, len(items), spec.count)
+            return len(_distinct(items))
         if spec.type == "value_count":
-            distinct = {
-                repr(i[3].fields.get(spec.field or "")) for i in items if spec.field in i[3].fields
-            }
-            return _holds(spec.op, len(distinct), spec.count)
+            values = (i[3].fields.get(self._fields_of(i[2], i[3])[-1]) for i in items)
+            return len({repr(_fold(v)) for v in values if v is not None})
         if spec.type == "temporal":
-            return {self.refs[i[2]] for i in items} >= set(spec.rules)
-        if spec.type == "temporal_ordered":
-            return self._ordered(items) is not None
-        return False
+            return len({self.bases[i[2]][0] for i in items})
+        return len(self._ordered(items))
 
-    def _ordered(self, items: list[tuple[float, int, str, Event]]) -> list[Any] | None:
-        chain: list[tuple[float, int, str, Event]] = []
+    def _ordered(self, items: list[Item]) -> list[Item]:
+        """The longest run of the listed rules matched in their order (earliest events first)."""
+        chain: list[Item] = []
         position = 0
         for ref in self.spec.rules:
-            while position < len(items) and self.refs[items[position][2]] != ref:
+            while position < len(items) and self.bases[items[position][2]][0] != ref:
                 position += 1
             if position == len(items):
-                return None
+                break
             chain.append(items[position])
             position += 1
         return chain
 
-    def _chosen(self, items: list[tuple[float, int, str, Event]]) -> list[Any]:
+    def _chosen(self, items: list[Item]) -> list[Item]:
         if self.spec.type == "temporal_ordered":
             return self._ordered(items) or items
-        return items
+        return _distinct(items)
 
-    def _match(self, group: tuple[Any, ...], items: list[tuple[float, int, str, Event]]) -> Match:
+    def _match(self, items: list[Item]) -> Match:
         start = datetime.fromtimestamp(items[0][0], UTC)
         end = datetime.fromtimestamp(items[-1][0], UTC)
+        values = self._group_values(items[0][2], items[0][3]) or ()
         return Match(
             self.rule.info,
             [i[3] for i in items],
-            group=dict(zip(self.spec.group_by, group, strict=True)),
+            group=dict(zip(self.spec.group_by, values, strict=True)),
             window=(start, end),
         )
 
     def flush(self) -> Iterator[Match]:
-        if self.spec.type in ("event_count", "value_count") and self.spec.op not in _RISING:
-            for group, window in list(self.windows.items()):
-                yield from self._close_expired(group, window, float("inf"))
+        if not self.rising:
+            for window in list(self.windows.values()):
+                yield from self._close_expired(window, float("inf"))
         self.windows.clear()
+
+
+def _resolve(mapping: dict[str, str], ref: str, base: LoadedRule, name: str) -> str:
+    """An alias's field for a base rule, looked up by the reference used, its name or its id."""
+    for key in (ref, base.name, base.info.id):
+        if key in mapping:
+            return mapping[key]
+    return name
+
+
+def _distinct(items: list[Item]) -> list[Item]:
+    """The items of distinct events (an event matching two referenced rules counts once)."""
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if id(item[3]) not in seen:
+            seen.add(id(item[3]))
+            out.append(item)
+    return out
 
 
 class CorrelationEngine:
     """Routes matches of base rules to the correlations that reference them."""
 
-    def __init__(self, correlations: list[LoadedRule], base_rules: list[LoadedRule]) -> None:
+    def __init__(
+        self, correlations: list[LoadedRule], base_rules: list[LoadedRule], names: FieldNames
+    ) -> None:
         by_ref: dict[str, LoadedRule] = {}
         for rule in base_rules:
             by_ref.setdefault(rule.info.id, rule)
@@ -160,12 +220,12 @@ class CorrelationEngine:
         generating: set[str] = set()
         for corr in correlations:
             assert corr.correlation is not None
-            refs = {by_ref[r].key: r for r in corr.correlation.rules if r in by_ref}
-            if len(refs) != len(corr.correlation.rules):
-                continue  # refers to another correlation: not supported, reported at load
-            active = _Active(corr, refs)
+            bases = {by_ref[r].key: (r, by_ref[r]) for r in corr.correlation.rules if r in by_ref}
+            if len(bases) != len(corr.correlation.rules):
+                continue  # unknown or repeated references: load errors (rules._check_correlations)
+            active = _Active(corr, bases, names)
             self._active.append(active)
-            for key in refs:
+            for key in bases:
                 self._by_base.setdefault(key, []).append(active)
                 if corr.correlation.generate:
                     generating.add(key)

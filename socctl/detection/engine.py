@@ -353,7 +353,9 @@ class Detector:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self._indexes: dict[str, KindIndex] = {}
-        self.correlations = CorrelationEngine(ruleset.correlations, ruleset.detection_rules)
+        self.correlations = CorrelationEngine(
+            ruleset.correlations, ruleset.detection_rules, ruleset.event_field_names
+        )
         self.events = 0
 
     def index(self, kind: str) -> KindIndex:

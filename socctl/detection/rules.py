@@ -68,8 +68,8 @@ class Correlation:
     rules: tuple[str, ...]
     group_by: tuple[str, ...]
     timespan: float
-    op: str | None
-    count: int | None
+    #: (operator, number) pairs that must all hold: one, or two for a range (gt: 1, lte: 3).
+    conditions: tuple[tuple[str, int], ...]
     field: str | None
     aliases: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     generate: bool
@@ -148,6 +148,22 @@ class RuleSet:
             self._cache.save()
         return self._compiled[slot], spec.dispatch
 
+    def event_field_names(
+        self, kind: str, names: tuple[str, ...], base: LoadedRule
+    ) -> dict[str, str]:
+        """Sigma field names as events of ``kind`` call them, for a rule with ``base``'s
+        logsource: a correlation's group-by field ``TargetUserName`` is
+        ``winlog.event_data.TargetUserName`` in a Winlogbeat document (cached like rules)."""
+        name, spec = logsources.resolve(self.pipeline, kind)
+        digest = hashlib.blake2b(repr((names, base.logsource)).encode(), digest_size=12)
+        key = f"f:{logsources.fingerprint(name, spec)}:{digest.hexdigest()}"
+        found: dict[str, str] | None = self._cache.get(key)
+        if found is None:
+            found = _mapped_fields(names, base.logsource, spec)
+            self._cache.put(key, found)
+            self._cache.save()
+        return found
+
     def _compile(
         self, rules: list[LoadedRule], name: str, spec: logsources.PipelineSpec
     ) -> list[CompiledRule]:
@@ -179,6 +195,36 @@ class RuleSet:
             compiled.match = _Deferred(compiled, code, regexes, networks)
             out.append(compiled)
         return out
+
+
+def _mapped_fields(
+    names: tuple[str, ...], logsource: dict[str, str | None], spec: logsources.PipelineSpec
+) -> dict[str, str]:
+    """What the pipeline (its first variant) renames each field to, in a rule of ``logsource``."""
+    from sigma.rule import SigmaDetectionItem, SigmaRule
+
+    pipeline = logsources.build_pipeline(spec.variants[0].pipelines)
+    source = {k: v for k, v in logsource.items() if v is not None}
+    out: dict[str, str] = {}
+    for field_name in names:
+        rule = SigmaRule.from_dict(
+            {
+                "title": "field mapping",
+                "logsource": source,
+                "detection": {"sel": {field_name: "x"}, "condition": "sel"},
+            }
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline.apply(rule)
+        stack: list[Any] = [rule.detection.detections["sel"]]
+        while stack:  # the first field the (possibly nested) detection item has now
+            node = stack.pop(0)
+            if isinstance(node, SigmaDetectionItem):
+                out[field_name] = node.field or field_name
+                break
+            stack.extend(getattr(node, "detection_items", []))
+    return out
 
 
 def _never(_fields: dict[str, Any], _lowered: dict[str, Any]) -> bool:
@@ -381,7 +427,8 @@ def _parse_doc(doc: Any) -> tuple[Any, ...]:
         from sigma.correlations import SigmaCorrelationRule
 
         try:
-            correlation = _correlation(SigmaCorrelationRule.from_dict(doc))
+            doc, extra = _split_range(doc)
+            correlation = _correlation(SigmaCorrelationRule.from_dict(doc), extra)
         except Exception as exc:  # pySigma raises SigmaError, and plain errors on odd input
             return ("err", rule_id, _reason(exc))
     else:
@@ -423,23 +470,49 @@ def _reason(exc: Exception) -> str:
     return text.split("\n", 1)[0] or type(exc).__name__
 
 
-def _correlation(rule: Any) -> tuple[Any, ...]:
+#: The correlation types of the Sigma specification (pySigma also parses value_sum and others).
+CORRELATION_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered")
+_CONDITION_OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")
+
+
+def _split_range(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[tuple[str, int], ...]]:
+    """A correlation whose condition is a range (``gt: 1`` and ``lte: 3``, which the specification
+    allows and pySigma refuses): the document with the first operator, and the others."""
+    body = doc.get("correlation")
+    if not isinstance(body, dict) or not isinstance(body.get("condition"), dict):
+        return doc, ()
+    condition: dict[str, Any] = body["condition"]
+    operators = [key for key in condition if key in _CONDITION_OPERATORS]
+    if len(operators) < 2:
+        return doc, ()
+    extra = []
+    for key in operators[1:]:
+        value = condition[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"correlation condition {key}: {value!r} is not a whole number")
+        extra.append((key, value))
+    kept = {k: v for k, v in condition.items() if k not in operators[1:]}
+    return {**doc, "correlation": {**body, "condition": kept}}, tuple(extra)
+
+
+def _correlation(rule: Any, extra: tuple[tuple[str, int], ...] = ()) -> tuple[Any, ...]:
+    kind = rule.type.name.lower()
+    if kind not in CORRELATION_TYPES:
+        raise ValueError(f"correlation type '{kind}' is not in the Sigma specification")
     condition = rule.condition
-    op = count = fieldref = None
-    if hasattr(condition, "op"):
-        op, count, fieldref = condition.op.name.lower(), condition.count, condition.fieldref
+    if not hasattr(condition, "op"):
+        raise ValueError("only a count condition (gt, gte, lt, lte, eq, neq) is supported")
     aliases = tuple(
-        (alias.alias, tuple((str(ref), str(f)) for ref, f in alias.mapping.items()))
+        (alias.alias, tuple((ref.reference, str(f)) for ref, f in alias.mapping.items()))
         for alias in rule.aliases.aliases.values()
     )
     return (
-        rule.type.name.lower(),
+        kind,
         tuple(ref.reference for ref in rule.rules or ()),
         tuple(rule.group_by or ()),
         float(rule.timespan.seconds),
-        op,
-        count,
-        fieldref,
+        ((condition.op.name.lower(), int(condition.count)), *extra),
+        condition.fieldref,
         aliases,
         bool(rule.generate),
     )
@@ -466,22 +539,24 @@ def _loaded_rule(meta: tuple[Any, ...], path: str, key: str) -> LoadedRule:
 
 
 def _check_correlations(ruleset: RuleSet) -> None:
-    """Correlations whose referenced rules are missing are load errors."""
+    """Correlations referring to missing rules, or to one rule twice, are load errors."""
     base = [r for r in ruleset.rules if r.correlation is None]
-    known = {r.name for r in base if r.name} | {r.info.id for r in base}
+    known = {r.info.id: r.key for r in base} | {r.name: r.key for r in base if r.name}
     kept = []
     for rule in ruleset.rules:
         if rule.correlation is not None:
-            missing = [ref for ref in rule.correlation.rules if ref not in known]
+            refs = rule.correlation.rules
+            missing = [ref for ref in refs if ref not in known]
+            problem = None
             if missing:
-                ruleset.errors.append(
-                    RuleLoadError(
-                        rule.info.path or "",
-                        rule.info.id,
-                        f"correlation refers to unknown rule(s): {', '.join(missing)}"
-                        " (only detection rules can be referenced)",
-                    )
+                problem = (
+                    f"correlation refers to unknown rule(s): {', '.join(missing)}"
+                    " (only detection rules can be referenced)"
                 )
+            elif len({known[ref] for ref in refs}) < len(refs):
+                problem = "correlation lists one rule twice (by name and id, or repeated)"
+            if problem:
+                ruleset.errors.append(RuleLoadError(rule.info.path or "", rule.info.id, problem))
                 continue
         kept.append(rule)
     ruleset.rules = kept

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from socctl.detection.engine import Detector
@@ -177,3 +178,163 @@ def test_correlation_with_an_unknown_rule_is_a_load_error(tmp_path: Path) -> Non
     )
     rules = load_rules([tmp_path / "c.yml"], cache_dir=None, use_cache=False)
     assert len(rules.errors) == 1 and "nope" in rules.errors[0].reason
+
+
+# What a check against the Sigma correlation specification and pySigma's SQLite backend found.
+
+A = {
+    "title": "A",
+    "name": "rule_a",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"act": "a"}, "condition": "sel"},
+}
+B = {
+    "title": "B",
+    "name": "rule_b",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"act": "b"}, "condition": "sel"},
+}
+C = {
+    "title": "C",
+    "name": "rule_c",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"act": "c"}, "condition": "sel"},
+}
+A2 = {
+    "title": "A too",
+    "id": "aaaaaaaa-0000-4000-8000-000000000002",
+    "logsource": {"product": "test"},
+    "detection": {"sel": {"flag": "x"}, "condition": "sel"},
+}
+
+
+def load_errors(tmp_path: Path, correlation: dict[str, Any], *bases: dict[str, Any]) -> list[str]:
+    docs = [*bases, {"title": "Correlation", "correlation": correlation}]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    rules = load_rules([tmp_path / "rules.yml"], cache_dir=None, use_cache=False)
+    return [e.reason for e in rules.errors]
+
+
+def test_aliases_group_events_of_rules_that_name_the_field_differently(tmp_path: Path) -> None:
+    corr = {
+        "type": "temporal",
+        "rules": ["rule_a", "rule_b"],
+        "group-by": ["ip"],
+        "timespan": "10s",
+        "aliases": {"ip": {"rule_a": "src", "rule_b": "dst"}},
+    }
+    rules = load(tmp_path, corr, A, B)
+    found = run(
+        rules,
+        ev(0, act="a", src="1.1.1.1"),
+        ev(3, act="b", dst="1.1.1.1"),
+        ev(20, act="a", src="5.5.5.5"),
+        ev(22, act="b", dst="6.6.6.6"),
+    )
+    assert [(m.group, [e.ref for e in m.events]) for m in found] == [
+        ({"ip": "1.1.1.1"}, ["0", "3"])
+    ]
+
+
+def test_a_temporal_condition_counts_the_rules_that_matched(tmp_path: Path) -> None:
+    corr = {
+        "type": "temporal",
+        "rules": ["rule_a", "rule_b", "rule_c"],
+        "timespan": "10s",
+        "condition": {"gte": 2},
+    }
+    rules = load(tmp_path, corr, A, B, C)
+    assert len(run(rules, ev(0, act="a"), ev(3, act="b"))) == 1
+    assert run(rules, ev(0, act="a"), ev(3, act="a")) == []
+
+
+def test_event_count_counts_an_event_matching_two_rules_once(tmp_path: Path) -> None:
+    corr = {
+        "type": "event_count",
+        "rules": ["rule_a", A2["id"]],
+        "timespan": "10s",
+        "condition": {"gte": 2},
+    }
+    rules = load(tmp_path, corr, A, A2)
+    assert run(rules, ev(0, act="a", flag="x")) == []
+    found = run(rules, ev(0, act="a", flag="x"), ev(1, act="a"))
+    assert [[e.ref for e in m.events] for m in found] == [["0", "1"]]
+
+
+def test_eq_is_judged_on_whole_windows(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force(count=2, span="10s", condition={"eq": 2}))
+    found = run(rules, *(ev(s, Action="fail", User="an") for s in range(5)))
+    assert [[e.ref for e in m.events] for m in found] == [["3", "4"]]
+
+
+def test_a_range_condition_needs_both_bounds(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force(span="10s", condition={"gt": 1, "lte": 3}))
+    two = run(rules, *(ev(s, Action="fail", User="an") for s in (0, 1)))
+    assert [[e.ref for e in m.events] for m in two] == [["0", "1"]]
+    assert run(rules, ev(0, Action="fail", User="an")) == []
+    # 0..3: the window starting at 0 holds four events, too many; later ones hold 3 and 2
+    four = run(rules, *(ev(s, Action="fail", User="an") for s in range(4)))
+    assert [[e.ref for e in m.events] for m in four] == [["1", "2", "3"], ["2", "3"]]
+
+
+def test_value_count_ignores_null_and_case(tmp_path: Path) -> None:
+    spray = {
+        "type": "value_count",
+        "rules": ["failed_logon"],
+        "timespan": "5m",
+        "condition": {"gte": 3, "field": "User"},
+    }
+    rules = load(tmp_path, spray)
+    users = ["Bob", "bob", None, "carl"]
+    assert run(rules, *(ev(s, Action="fail", User=u) for s, u in enumerate(users))) == []
+    assert (
+        len(run(rules, *(ev(s, Action="fail", User=u) for s, u in enumerate([*users, "an"])))) == 1
+    )
+
+
+def test_group_by_ignores_case_and_events_without_the_field_form_no_group(tmp_path: Path) -> None:
+    rules = load(tmp_path, brute_force())
+    found = run(
+        rules, *(ev(s, Action="fail", User=u) for s, u in enumerate(["Admin", "admin", "ADMIN"]))
+    )
+    assert [m.group for m in found] == [{"User": "Admin"}]
+    assert run(rules, *(ev(s, Action="fail") for s in range(5))) == []
+
+
+@pytest.mark.parametrize(
+    ("correlation", "reason"),
+    [
+        (
+            {
+                "type": "event_count",
+                "rules": ["rule_a", "rule_a"],
+                "timespan": "1m",
+                "condition": {"gte": 2},
+            },
+            "twice",
+        ),
+        (
+            {
+                "type": "value_sum",
+                "rules": ["rule_a"],
+                "timespan": "1m",
+                "condition": {"gte": 2, "field": "n"},
+            },
+            "value_sum",
+        ),
+        (
+            {
+                "type": "event_count",
+                "rules": ["rule_a"],
+                "timespan": "1m",
+                "condition": {"gt": 1, "lte": "many"},
+            },
+            "whole number",
+        ),
+    ],
+)
+def test_correlations_socctl_cannot_evaluate_are_load_errors(
+    tmp_path: Path, correlation: dict[str, Any], reason: str
+) -> None:
+    errors = load_errors(tmp_path, correlation, A)
+    assert len(errors) == 1 and reason in errors[0]
