@@ -98,7 +98,9 @@ class _Active:
         found = self._event_names.get((event.kind, key))
         if found is None:
             sigma = self._sigma_names[key]
-            mapped = self._names(event.kind, sigma, self.bases[key][1])
+            base = self.bases[key][1]
+            # a referenced correlation's matches carry its group's Sigma names already
+            mapped = self._names(event.kind, sigma, base) if base.correlation is None else {}
             found = self._event_names[event.kind, key] = tuple(mapped.get(n, n) for n in sigma)
         return found
 
@@ -205,17 +207,23 @@ def _distinct(items: list[Item]) -> list[Item]:
 
 
 class CorrelationEngine:
-    """Routes matches of base rules to the correlations that reference them."""
+    """Routes matches of base rules to the correlations that reference them, and the matches of
+    a correlation to the correlations that reference it (chaining, as the specification allows).
+
+    A correlation match goes on as one event of its group's values, at its window's end, whose
+    data summarises the window. Like a base rule, a referenced correlation only alerts itself
+    when a correlation referencing it says ``generate: true``.
+    """
 
     def __init__(
         self, correlations: list[LoadedRule], base_rules: list[LoadedRule], names: FieldNames
     ) -> None:
         by_ref: dict[str, LoadedRule] = {}
-        for rule in base_rules:
+        for rule in [*base_rules, *correlations]:
             by_ref.setdefault(rule.info.id, rule)
             if rule.name:
                 by_ref.setdefault(rule.name, rule)
-        self._active: list[_Active] = []
+        actives: dict[str, _Active] = {}
         self._by_base: dict[str, list[_Active]] = {}
         generating: set[str] = set()
         for corr in correlations:
@@ -223,16 +231,20 @@ class CorrelationEngine:
             bases = {by_ref[r].key: (r, by_ref[r]) for r in corr.correlation.rules if r in by_ref}
             if len(bases) != len(corr.correlation.rules):
                 continue  # unknown or repeated references: load errors (rules._check_correlations)
-            active = _Active(corr, bases, names)
-            self._active.append(active)
+            actives[corr.key] = _Active(corr, bases, names)
             for key in bases:
-                self._by_base.setdefault(key, []).append(active)
+                self._by_base.setdefault(key, []).append(actives[corr.key])
                 if corr.correlation.generate:
                     generating.add(key)
+        #: Correlations, each after those it references (flushed in this order).
+        self._active = _dependencies_first(actives)
         #: Base rules whose matches feed correlations.
-        self.referenced = frozenset(self._by_base)
+        self.referenced = frozenset(k for k in self._by_base if k not in actives)
         #: Base rules that only feed correlations (``generate: false``): no alert of their own.
         self.silent = frozenset(self.referenced - generating)
+        self._silent_correlations = frozenset(
+            k for k in self._by_base if k in actives and k not in generating
+        )
         self._seq = 0
 
     def add(self, base: LoadedRule, event: Event) -> Iterator[Match]:
@@ -241,8 +253,59 @@ class CorrelationEngine:
         when = event.timestamp.timestamp()
         for active in self._by_base.get(base.key, ()):
             self._seq += 1
-            yield from active.add(base, event, when, self._seq)
+            for match in active.add(base, event, when, self._seq):
+                yield from self._emit(active, match)
 
     def flush(self) -> Iterator[Match]:
         for active in self._active:
-            yield from active.flush()
+            for match in active.flush():
+                yield from self._emit(active, match)
+
+    def _emit(self, active: _Active, match: Match) -> Iterator[Match]:
+        """A correlation's match: reported (unless only referenced), and fed on."""
+        if active.rule.key not in self._silent_correlations:
+            yield match
+        outers = self._by_base.get(active.rule.key, ())
+        if outers:
+            yield from self.add(active.rule, _as_event(match))
+
+
+def _as_event(match: Match) -> Event:
+    """A correlation match as one event for the correlations that reference it."""
+    assert match.window is not None
+    start, end = match.window
+    summary = {
+        "correlation": match.rule.title,
+        "rule_id": match.rule.id,
+        "group": match.group,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "count": len(match.events),
+        "events": [event.data for event in match.events],
+    }
+    return Event(
+        dict(match.group),
+        summary,
+        f"correlation {match.rule.title}",
+        start.isoformat(),
+        "generic",
+        end,
+    )
+
+
+def _dependencies_first(actives: dict[str, _Active]) -> list[_Active]:
+    ordered: list[_Active] = []
+    placed: set[str] = set()
+
+    def place(key: str) -> None:
+        if key in placed:
+            return
+        placed.add(key)  # references form no cycle: refused at load
+        for inner in actives[key].bases:
+            if inner in actives:
+                place(inner)
+        ordered.append(actives[key])
+
+    for key in actives:
+        place(key)
+    return ordered

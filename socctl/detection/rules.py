@@ -539,27 +539,41 @@ def _loaded_rule(meta: tuple[Any, ...], path: str, key: str) -> LoadedRule:
 
 
 def _check_correlations(ruleset: RuleSet) -> None:
-    """Correlations referring to missing rules, or to one rule twice, are load errors."""
-    base = [r for r in ruleset.rules if r.correlation is None]
-    known = {r.info.id: r.key for r in base} | {r.name: r.key for r in base if r.name}
-    kept = []
-    for rule in ruleset.rules:
-        if rule.correlation is not None:
-            refs = rule.correlation.rules
-            missing = [ref for ref in refs if ref not in known]
-            problem = None
-            if missing:
-                problem = (
-                    f"correlation refers to unknown rule(s): {', '.join(missing)}"
-                    " (only detection rules can be referenced)"
-                )
-            elif len({known[ref] for ref in refs}) < len(refs):
-                problem = "correlation lists one rule twice (by name and id, or repeated)"
+    """Correlations referring to missing rules, to one rule twice, or (through other
+    correlations) to themselves are load errors; so are those referring to a refused one."""
+    while True:
+        rules = ruleset.rules
+        known = {r.info.id: r for r in rules} | {r.name: r for r in rules if r.name}
+        kept = []
+        for rule in rules:
+            problem = _correlation_problem(rule, known) if rule.correlation else None
             if problem:
                 ruleset.errors.append(RuleLoadError(rule.info.path or "", rule.info.id, problem))
-                continue
-        kept.append(rule)
-    ruleset.rules = kept
+            else:
+                kept.append(rule)
+        ruleset.rules = kept
+        if len(kept) == len(rules):
+            return
+
+
+def _correlation_problem(rule: LoadedRule, known: dict[str, LoadedRule]) -> str | None:
+    assert rule.correlation is not None
+    refs = rule.correlation.rules
+    missing = [ref for ref in refs if ref not in known]
+    if missing:
+        return f"correlation refers to unknown rule(s): {', '.join(missing)}"
+    if len({known[ref].key for ref in refs}) < len(refs):
+        return "correlation lists one rule twice (by name and id, or repeated)"
+    seen: set[str] = set()
+    stack = [known[ref] for ref in refs]
+    while stack:  # the correlations it references, and theirs
+        inner = stack.pop()
+        if inner.key == rule.key:
+            return "correlation refers to itself through the correlations it references"
+        if inner.correlation is not None and inner.key not in seen:
+            seen.add(inner.key)
+            stack.extend(known[ref] for ref in inner.correlation.rules if ref in known)
+    return None
 
 
 # --------------------------------------------------------------------------- compiling

@@ -338,3 +338,67 @@ def test_correlations_socctl_cannot_evaluate_are_load_errors(
 ) -> None:
     errors = load_errors(tmp_path, correlation, A)
     assert len(errors) == 1 and reason in errors[0]
+
+
+def chained(**outer: Any) -> list[dict[str, Any]]:
+    many = {
+        "title": "Many failed logons",
+        "name": "many_failed",
+        "correlation": brute_force(count=3, span="1m"),
+    }
+    then = {
+        "title": "Success after many failed logons",
+        "correlation": {
+            "type": "temporal_ordered",
+            "rules": ["many_failed", "ok_logon"],
+            "group-by": ["User"],
+            "timespan": "1m",
+            **outer,
+        },
+    }
+    return [FAILED, SUCCESS, many, then]
+
+
+def test_a_correlation_can_reference_another_correlation(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump_all(chained()), encoding="utf-8")
+    rules = load_rules([tmp_path / "rules.yml"], cache_dir=None, use_cache=False)
+    assert not rules.errors, rules.errors
+    events = [
+        *(ev(s, Action="fail", User="an") for s in (0, 1, 2)),
+        ev(5, Action="ok", User="binh"),
+        ev(10, Action="ok", User="an"),
+    ]
+    found = run(rules, *events)
+    assert [(m.rule.title, m.group) for m in found] == [
+        ("Success after many failed logons", {"User": "an"})
+    ]
+    inner, success = found[0].events
+    assert inner.data["correlation"] == "Many failed logons" and inner.data["count"] == 3
+    assert success.ref == "10"
+    assert run(rules, *events[1:]) == []  # two failures only: the inner correlation never fired
+
+
+def test_a_referenced_correlation_alerts_itself_only_with_generate(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(
+        yaml.safe_dump_all(chained(generate=True)), encoding="utf-8"
+    )
+    rules = load_rules([tmp_path / "rules.yml"], cache_dir=None, use_cache=False)
+    events = [*(ev(s, Action="fail", User="an") for s in (0, 1, 2)), ev(10, Action="ok", User="an")]
+    assert [m.rule.title for m in run(rules, *events)] == [
+        "Many failed logons",
+        "Success after many failed logons",
+    ]
+
+
+def test_correlations_referring_to_each_other_in_a_loop_are_load_errors(tmp_path: Path) -> None:
+    loop = [
+        FAILED,
+        {"title": "X", "name": "x", "correlation": {**brute_force(), "rules": ["y"]}},
+        {"title": "Y", "name": "y", "correlation": {**brute_force(), "rules": ["x"]}},
+        {"title": "Z", "correlation": {**brute_force(), "rules": ["y"]}},
+    ]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump_all(loop), encoding="utf-8")
+    rules = load_rules([tmp_path / "rules.yml"], cache_dir=None, use_cache=False)
+    reasons = [e.reason for e in rules.errors]
+    assert len(reasons) == 3 and all(r.correlation is None for r in rules.rules)
+    assert ["itself" in r for r in reasons] == [True, True, False]  # X, Y; then Z refers to Y
