@@ -31,6 +31,7 @@ class Result:
     rules: str
     events: int
     wall_s: float
+    cpu_s: float
     events_per_s: float
     peak_rss_mb: float
     alerts: int
@@ -73,8 +74,9 @@ def prepare(data: Path, events: int) -> dict[str, Path]:
     return {"sigma": sigma / "rules", "evtx": evtx, "data": data}
 
 
-def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run socctl once; return wall seconds, peak RSS in MB (its largest process) and alerts.
+def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """Run socctl once; return wall seconds, CPU seconds (user + system, its workers included),
+    peak RSS in MB (its largest process) and alerts.
 
     The child is reaped with ``os.wait4``: its resource usage includes the workers it waited
     for, and nothing but socctl's own process is timed.
@@ -90,7 +92,7 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
             raise SystemExit(f"socctl {' '.join(args)} failed ({code}):\n{err.read().decode()}")
         out.seek(0)
         alerts = sum(1 for _ in out)
-    return wall, usage.ru_maxrss / 1024, alerts
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, alerts
 
 
 def main() -> None:
@@ -157,7 +159,7 @@ def main() -> None:
         if "--no-cache" not in extra:
             measure(cmd, env)  # fill the cache
         runs = [measure(cmd, env) for _ in range(repeat)]
-        wall, rss, alerts = min(runs)
+        wall, cpu, rss, alerts = min(runs)
         n_rules = sum(1 for _ in rules.rglob("*.yml"))
         results.append(
             Result(
@@ -165,13 +167,15 @@ def main() -> None:
                 f"{n_rules} ({rules.relative_to(sigma.parent)})",
                 events,
                 round(wall, 2),
+                round(cpu, 2),
                 round(events / wall),
                 round(rss),
                 alerts,
             )
         )
         print(
-            f"{name}: {wall:.2f} s, {events / wall:,.0f} events/s, peak {rss:.0f} MB, {alerts} alerts",
+            f"{name}: {wall:.2f} s ({cpu:.2f} s CPU), {events / wall:,.0f} events/s,"
+            f" peak {rss:.0f} MB, {alerts} alerts",
             flush=True,
         )
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -181,11 +185,12 @@ def main() -> None:
         json.dumps({"machine": machine, "results": [asdict(r) for r in results]}, indent=2)
     )
     print(f"\nMachine: {machine}\n")
-    print("| scenario | rules | events | wall (s) | events/s | peak RSS (MB) | alerts |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| scenario | rules | events | wall (s) | CPU (s) | events/s | peak RSS (MB) | alerts |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r.scenario} | {r.rules} | {r.events:,} | {r.wall_s} | {r.events_per_s:,} | {r.peak_rss_mb} | {r.alerts:,} |"
+            f"| {r.scenario} | {r.rules} | {r.events:,} | {r.wall_s} | {r.cpu_s} | {r.events_per_s:,}"
+            f" | {r.peak_rss_mb} | {r.alerts:,} |"
         )
 
 
