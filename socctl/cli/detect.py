@@ -151,6 +151,8 @@ def _file_alerts(
         _warn(str(record), lang)
     if stats.malformed > SHOWN_PROBLEMS:
         _warn(t("detect.malformed_total", lang, n=stats.malformed), lang)
+    if stats.untimed:
+        _warn(t("detect.untimed", lang, n=stats.untimed), lang)
     return alerts
 
 

@@ -246,9 +246,12 @@ class CorrelationEngine:
             k for k in self._by_base if k in actives and k not in generating
         )
         self._seq = 0
+        #: Matches of referenced rules whose event has no time: they cannot be correlated.
+        self.untimed = 0
 
     def add(self, base: LoadedRule, event: Event) -> Iterator[Match]:
         if event.timestamp is None:
+            self.untimed += 1
             return
         when = event.timestamp.timestamp()
         for active in self._by_base.get(base.key, ()):

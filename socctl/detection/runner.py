@@ -53,6 +53,8 @@ class RunStats:
     matches: int = 0
     malformed: int = 0
     malformed_records: list[Any] = field(default_factory=list)
+    #: Matches of rules that correlations reference, on events without a time (not correlated).
+    untimed: int = 0
     seconds: float = 0.0
 
     def add_malformed(self, records: list[Any]) -> None:
@@ -310,3 +312,4 @@ def _correlate(
     for match in engine.flush():
         stats.matches += 1
         yield match
+    stats.untimed = engine.untimed

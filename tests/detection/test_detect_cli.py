@@ -172,3 +172,21 @@ def test_ingest_and_detect_run_at_the_same_time(setup: tuple[Path, Path, Path]) 
     assert counts and counts == sorted(counts)
     final = socctl("detect", "run", "--index", "winlog", "--rules", rules, "-f", "ndjson", cwd=ws)
     assert len(ndjson(final.stdout)) == 3 + 30_000
+
+
+def test_events_without_a_time_are_named_when_a_correlation_cannot_use_them(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "title: Fail\nname: fail\nlogsource: {product: test}\n"
+        "detection: {sel: {act: fail}, condition: sel}\n---\n"
+        "title: Many\ncorrelation: {type: event_count, rules: [fail], timespan: 1m,"
+        " condition: {gte: 2}}\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "untimed.jsonl"
+    log.write_text('{"act": "fail"}\n{"act": "fail"}\n{"act": "ok"}\n', encoding="utf-8")
+    run = socctl("detect", "run", "--logs", log, "--rules", rules, "-f", "ndjson", cwd=tmp_path)
+    assert ndjson(run.stdout) == []
+    assert "2 matches of rules used by correlation rules have no event time" in run.stderr
