@@ -127,13 +127,16 @@ class _Active:
             del self.windows[group]
 
     def _close_expired(self, window: _Window, now: float) -> Iterator[Match]:
-        """Judge, and drop, the windows starting at each event more than a timespan ago."""
+        """Judge the windows starting at each event more than a timespan ago; a window that fires
+        takes its events with it (as with gt/gte), one that does not lets its first event go."""
         while window.items and window.items[0][0] + self.spec.timespan < now:
             start = window.items[0][0]
             inside = [i for i in window.items if i[0] <= start + self.spec.timespan]
             if self._satisfied(inside):
                 yield self._match(self._chosen(inside))
-            window.items.pop(0)
+                del window.items[: len(inside)]
+            else:
+                window.items.pop(0)
 
     def _satisfied(self, items: list[Item]) -> bool:
         return _holds(self.spec.conditions, self._measure(items))
