@@ -4,7 +4,7 @@ Each group keeps the matching events of the last ``timespan`` seconds (relative 
 event, not to fixed buckets). The condition counts events (``event_count``, each event once),
 distinct values of a field (``value_count``, null is no value, text without case), distinct
 rules (``temporal``) or rules matched in their listed order (``temporal_ordered``); a range holds
-two operators. A condition of ``gt``/``gte`` only fires as soon as a window meets it; others
+two operators. A condition of ``gt``/``gte`` alone fires as soon as a window meets it; others
 (``lt``, ``lte``, ``eq``, ``neq``, ranges) are judged when a window (starting at its first event)
 closes, or at :meth:`CorrelationEngine.flush`. A window fires once: its events then leave the
 group. Group-by values are compared without case; an event lacking one belongs to no group.
