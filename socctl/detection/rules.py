@@ -427,7 +427,7 @@ def _parse_doc(doc: Any) -> tuple[Any, ...]:
         from sigma.correlations import SigmaCorrelationRule
 
         try:
-            doc, extra = _split_range(doc)
+            doc, extra = split_range_condition(doc)
             correlation = _correlation(SigmaCorrelationRule.from_dict(doc), extra)
         except Exception as exc:  # pySigma raises SigmaError, and plain errors on odd input
             return ("err", rule_id, _reason(exc))
@@ -475,7 +475,9 @@ CORRELATION_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered
 _CONDITION_OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")
 
 
-def _split_range(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[tuple[str, int], ...]]:
+def split_range_condition(
+    doc: dict[str, Any],
+) -> tuple[dict[str, Any], tuple[tuple[str, int], ...]]:
     """A correlation whose condition is a range (``gt: 1`` and ``lte: 3``, which the specification
     allows and pySigma refuses): the document with the first operator, and the others."""
     body = doc.get("correlation")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from socctl.detection.rules import LoadedRule, RuleSet
+from socctl.detection.rules import LoadedRule, RuleSet, split_range_condition
 
 #: Validators that download MITRE ATT&CK / D3FEND data: a SOC host is often offline or firewalled.
 NETWORK_VALIDATORS = frozenset({"attacktag", "d3_fendtag"})
@@ -21,12 +21,15 @@ def validate_rules(ruleset: RuleSet, *, online: bool = False) -> list[dict[str, 
     from sigma.validators.core import validators
 
     by_object: dict[int, LoadedRule] = {}
+    obj: Any
     parsed: list[Any] = []
     for rule in ruleset.rules:
         doc = ruleset.document(rule)
         try:
-            kind = SigmaCorrelationRule if rule.correlation is not None else SigmaRule
-            obj = kind.from_dict(doc)
+            if rule.correlation is not None:  # a range condition pySigma does not take
+                obj = SigmaCorrelationRule.from_dict(split_range_condition(doc)[0])
+            else:
+                obj = SigmaRule.from_dict(doc)
         except Exception:  # such a rule is reported as a load error already
             continue
         by_object[id(obj)] = rule

@@ -142,3 +142,26 @@ def test_rules_check_stays_offline_unless_asked(monkeypatch: pytest.MonkeyPatch)
     )
     rows = validate_rules(shipped)
     assert calls == [] and not [r for r in rows if "skipped" in r["reason"]]
+
+
+def test_check_validates_a_correlation_with_a_range_condition(
+    rules_dir: Path, tmp_path: Path
+) -> None:
+    base = rule("base", "low", [], {"product": "windows"})
+    base["name"] = "base_rule"
+    ranged = {
+        "title": "A few",
+        "correlation": {
+            "type": "event_count",
+            "rules": ["base_rule"],
+            "timespan": "5m",
+            "condition": {"gt": 1, "lte": 3},
+        },
+    }
+    path = tmp_path / "ranged.yml"
+    path.write_text(yaml.safe_dump_all([base, ranged]), encoding="utf-8")
+    result = invoke("rules", "check", "--rules", str(path), "--format", "json")
+    rows = orjson.loads(result.stdout)
+    assert not [r for r in rows if r["severity"] == "error"], rows
+    # pySigma's validators saw it: the correlation has no id
+    assert any("identifier_existence" in r["reason"] and r["rule_id"].endswith(":1") for r in rows)
