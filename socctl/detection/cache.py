@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import sys
 from pathlib import Path
 from typing import Any
 
+from socctl.errors import InputError
+
 #: Bump whenever the compiled form changes meaning: every entry is then recompiled.
-ENGINE_VERSION = "13"
-CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}.bin"
+ENGINE_VERSION = "14"
+#: Per engine version and Python (marshalled code objects only load in the Python that made them).
+CACHE_NAME = f"sigma-engine-v{ENGINE_VERSION}-{sys.implementation.cache_tag}.bin"
 #: Entries kept at most; beyond, the ones this run did not use are dropped.
 MAX_ENTRIES = 40_000
+
+
+def _of_another_python(name: str) -> bool:
+    """A cache file named for another Python (older names carry no Python: ours to remove)."""
+    return name.count("-") > 2 and not name.endswith(f"-{sys.implementation.cache_tag}.bin")
 
 
 def default_cache_dir() -> Path:
@@ -64,9 +73,9 @@ class RuleCache:
 
         if len(entries) > MAX_ENTRIES:
             entries = {k: v for k, v in entries.items() if k in self._used}
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, InputError):  # e.g. a read-only home: run uncached
             atomic_write(self.path, marshal.dumps(entries))
             for old in self.path.parent.glob("sigma-engine-v*.bin"):
-                if old.name != CACHE_NAME:  # another engine version's: never read again
-                    old.unlink()
+                if old.name != CACHE_NAME and not _of_another_python(old.name):
+                    old.unlink()  # another engine version's: never read again
         self._dirty = False

@@ -35,8 +35,9 @@ _OPERATORS: dict[str, Callable[[int, int], bool]] = {
 }
 
 Item = tuple[float, int, str, Event]
-#: Sigma field names as events of a kind call them, for a base rule: (kind, names, rule) -> map.
-FieldNames = Callable[[str, tuple[str, ...], LoadedRule], dict[str, str]]
+#: Sigma field names as events of a kind may call them, for a base rule:
+#: (kind, names, rule) -> {name: (event field names to try, in order)}.
+FieldNames = Callable[[str, tuple[str, ...], LoadedRule], dict[str, tuple[str, ...]]]
 
 
 def _holds(conditions: tuple[tuple[str, int], ...], value: int) -> bool:
@@ -47,8 +48,10 @@ def _fold(value: Any) -> Any:
     """A value as group-by and value_count compare it: text without case, lists as tuples."""
     if isinstance(value, str):
         return value.casefold()
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return tuple(_fold(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), repr(_fold(v))) for k, v in value.items()))
     return value
 
 
@@ -91,23 +94,25 @@ class _Active:
             for key, (ref, base) in bases.items()
         }
         self._names = names
-        self._event_names: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._event_names: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}
 
-    def _fields_of(self, key: str, event: Event) -> tuple[str, ...]:
-        """The group-by fields then the value_count field, as this event's kind names them."""
+    def _fields_of(self, key: str, event: Event) -> tuple[tuple[str, ...], ...]:
+        """The group-by fields then the value_count field, each as the names this event's kind
+        may give it (one per pipeline variant)."""
         found = self._event_names.get((event.kind, key))
         if found is None:
             sigma = self._sigma_names[key]
             base = self.bases[key][1]
             # a referenced correlation's matches carry its group's Sigma names already
             mapped = self._names(event.kind, sigma, base) if base.correlation is None else {}
-            found = self._event_names[event.kind, key] = tuple(mapped.get(n, n) for n in sigma)
+            found = tuple(mapped.get(n, (n,)) for n in sigma)
+            self._event_names[event.kind, key] = found
         return found
 
     def _group_values(self, key: str, event: Event) -> tuple[Any, ...] | None:
         """The event's group-by values; None when one is missing: an event without the fields
         it is grouped by belongs to no group."""
-        values = tuple(event.fields.get(name) for name in self._fields_of(key, event)[:-1])
+        values = tuple(_value(event, names) for names in self._fields_of(key, event)[:-1])
         return None if None in values else values
 
     def add(self, base: LoadedRule, event: Event, when: float, seq: int) -> Iterator[Match]:
@@ -148,7 +153,7 @@ class _Active:
         if spec.type == "event_count":
             return len(_distinct(items))
         if spec.type == "value_count":
-            values = (i[3].fields.get(self._fields_of(i[2], i[3])[-1]) for i in items)
+            values = (_value(i[3], self._fields_of(i[2], i[3])[-1]) for i in items)
             return len({repr(_fold(v)) for v in values if v is not None})
         if spec.type == "temporal":
             return len({self.bases[i[2]][0] for i in items})
@@ -188,6 +193,15 @@ class _Active:
             for window in list(self.windows.values()):
                 yield from self._close_expired(window, float("inf"))
         self.windows.clear()
+
+
+def _value(event: Event, names: tuple[str, ...]) -> Any:
+    """The value of the first of ``names`` the event has."""
+    for name in names:
+        value = event.fields.get(name)
+        if value is not None:
+            return value
+    return None
 
 
 def _resolve(mapping: dict[str, str], ref: str, base: LoadedRule, name: str) -> str:

@@ -106,16 +106,14 @@ class KindIndex:
         value of the same types was seen (``1`` and ``True`` are equal keys, so only str and
         int values are remembered; another type finds a bucket with rules of its own)."""
         raw = self._raw(fields)
-        try:
-            found = self._by_raw.get(raw)
-        except TypeError:  # a list or dict value
-            found = None
+        if not all(v is None or v.__class__ is str or v.__class__ is int for v in raw):
+            return self.bucket(self.key(fields))  # True would find 1's bucket: not remembered
+        found = self._by_raw.get(raw)
         if found is None:
             found = self.bucket(self.key(fields))
-            if all(v is None or v.__class__ is str or v.__class__ is int for v in raw):
-                if len(self._by_raw) >= MAX_BUCKETS:
-                    self._by_raw.clear()
-                self._by_raw[raw] = found
+            if len(self._by_raw) >= MAX_BUCKETS:
+                self._by_raw.clear()
+            self._by_raw[raw] = found
         return found
 
     def key(self, fields: dict[str, Any]) -> tuple[str | None, ...]:

@@ -150,14 +150,15 @@ class RuleSet:
 
     def event_field_names(
         self, kind: str, names: tuple[str, ...], base: LoadedRule
-    ) -> dict[str, str]:
-        """Sigma field names as events of ``kind`` call them, for a rule with ``base``'s
-        logsource: a correlation's group-by field ``TargetUserName`` is
-        ``winlog.event_data.TargetUserName`` in a Winlogbeat document (cached like rules)."""
+    ) -> dict[str, tuple[str, ...]]:
+        """Sigma field names as events of ``kind`` may call them, for a rule with ``base``'s
+        logsource (one name per pipeline variant, in order): a correlation's group-by field
+        ``TargetUserName`` is ``winlog.event_data.TargetUserName`` in a Winlogbeat document,
+        ``Image`` is ``Image`` in Sysmon and ``NewProcessName`` in Security 4688 (cached)."""
         name, spec = logsources.resolve(self.pipeline, kind)
         digest = hashlib.blake2b(repr((names, base.logsource)).encode(), digest_size=12)
         key = f"f:{logsources.fingerprint(name, spec)}:{digest.hexdigest()}"
-        found: dict[str, str] | None = self._cache.get(key)
+        found: dict[str, tuple[str, ...]] | None = self._cache.get(key)
         if found is None:
             found = _mapped_fields(names, base.logsource, spec)
             self._cache.put(key, found)
@@ -199,32 +200,37 @@ class RuleSet:
 
 def _mapped_fields(
     names: tuple[str, ...], logsource: dict[str, str | None], spec: logsources.PipelineSpec
-) -> dict[str, str]:
-    """What the pipeline (its first variant) renames each field to, in a rule of ``logsource``."""
+) -> dict[str, tuple[str, ...]]:
+    """What each pipeline variant renames each field to in a rule of ``logsource`` (distinct
+    names, in variant order; the name itself when a variant cannot say)."""
+    source = {k: v for k, v in logsource.items() if v is not None} or {"product": "any"}
+    out: dict[str, tuple[str, ...]] = {}
+    for field_name in names:
+        found: dict[str, None] = {}
+        for variant in spec.variants:
+            found[_mapped_field(field_name, source, variant.pipelines)] = None
+        out[field_name] = tuple(found)
+    return out
+
+
+def _mapped_field(name: str, logsource: dict[str, str], pipelines: tuple[str, ...]) -> str:
     from sigma.rule import SigmaDetectionItem, SigmaRule
 
-    pipeline = logsources.build_pipeline(spec.variants[0].pipelines)
-    source = {k: v for k, v in logsource.items() if v is not None}
-    out: dict[str, str] = {}
-    for field_name in names:
-        rule = SigmaRule.from_dict(
-            {
-                "title": "field mapping",
-                "logsource": source,
-                "detection": {"sel": {field_name: "x"}, "condition": "sel"},
-            }
-        )
+    detection = {"sel": {name: "x"}, "condition": "sel"}
+    try:
+        rule = SigmaRule.from_dict({"title": "x", "logsource": logsource, "detection": detection})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pipeline.apply(rule)
-        stack: list[Any] = [rule.detection.detections["sel"]]
-        while stack:  # the first field the (possibly nested) detection item has now
-            node = stack.pop(0)
-            if isinstance(node, SigmaDetectionItem):
-                out[field_name] = node.field or field_name
-                break
-            stack.extend(getattr(node, "detection_items", []))
-    return out
+            logsources.build_pipeline(pipelines).apply(rule)
+    except Exception:  # a name pySigma cannot take as a field: used as written
+        return name
+    stack: list[Any] = [rule.detection.detections["sel"]]
+    while stack:  # the first field the (possibly nested) detection item has now
+        node = stack.pop(0)
+        if isinstance(node, SigmaDetectionItem):
+            return node.field or name
+        stack.extend(getattr(node, "detection_items", []))
+    return name
 
 
 def _never(_fields: dict[str, Any], _lowered: dict[str, Any]) -> bool:
@@ -274,18 +280,20 @@ def rule_files(paths: Sequence[Path]) -> list[Path]:
 
 def _rule_file_names(paths: Sequence[Path]) -> list[str]:
     """:func:`rule_files` as strings (thousands of ``Path`` objects cost a warm run ~40 ms)."""
-    found: dict[str, None] = {}
+    found: dict[str, str] = {}  # absolute path -> the path as given (shown in messages)
     pipelines = str(logsources.pipelines_dir().resolve())
     for path in paths:
         if path.is_dir():
-            found.update(dict.fromkeys(sorted(_tree_rule_files(path, pipelines))))
+            names = sorted(_tree_rule_files(path, pipelines))
         elif path.is_file():
-            found[str(path)] = None
+            names = [str(path)]
         else:
             raise InputError(
                 "no such rule file or folder", path=path, hint="check the --rules path"
             )
-    return list(found)
+        for name in names:  # a file reached twice (relative and absolute paths) loads once
+            found.setdefault(os.path.abspath(name), name)
+    return list(found.values())
 
 
 def _tree_rule_files(root: Path, pipelines: str) -> list[str]:
@@ -504,6 +512,9 @@ def _correlation(rule: Any, extra: tuple[tuple[str, int], ...] = ()) -> tuple[An
     condition = rule.condition
     if not hasattr(condition, "op"):
         raise ValueError("only a count condition (gt, gte, lt, lte, eq, neq) is supported")
+    for name in (*(rule.group_by or ()), condition.fieldref or ""):
+        if "|" in str(name):
+            raise ValueError(f"field '{name}' of a correlation cannot carry modifiers ('|')")
     aliases = tuple(
         (alias.alias, tuple((ref.reference, str(f)) for ref, f in alias.mapping.items()))
         for alias in rule.aliases.aliases.values()

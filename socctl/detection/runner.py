@@ -195,6 +195,7 @@ def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Res
     busy: dict[Connection, deque[int]] = {}
     done: dict[int, _Result] = {}
     following = 0
+    finished = False
     try:
         for _ in range(count - 1):
             ours, theirs = context.Pipe()
@@ -226,8 +227,11 @@ def _forked(detector: Detector, tasks: list[_Task], count: int) -> Iterator[_Res
                     done[busy[ready].popleft()] = outcome
                     following = _hand_out(ready, following, len(tasks), busy)
             yield done.pop(wanted)
+        finished = True
     finally:
-        for _, connection in workers:
+        for process, connection in workers:
+            if not finished:  # Ctrl-C or an error: no worker's result is wanted any more
+                process.terminate()
             with contextlib.suppress(OSError):
                 connection.send(None)
             connection.close()

@@ -373,10 +373,14 @@ def test_a_cache_of_another_engine_version_is_removed_when_the_cache_is_written(
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "sigma-engine-v1.bin").write_bytes(b"old")
+    (cache / f"sigma-engine-v1-{sys.implementation.cache_tag}.bin").write_bytes(b"old")
+    (cache / "sigma-engine-v1-cpython-399.bin").write_bytes(b"another Python's")
     (cache / "notes.txt").write_text("mine", encoding="utf-8")
     rules = load_rules([folder], cache_dir=cache)
     assert [r.rule.info.title for r in Detector(rules).match_event(event(A="x"))] == ["r"]
-    assert sorted(p.name for p in cache.iterdir()) == sorted([CACHE_NAME, "notes.txt"])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [CACHE_NAME, "sigma-engine-v1-cpython-399.bin", "notes.txt"]
+    )
 
 
 # Semantics found by a differential run against pySigma's SQLite backend and the Sigma spec.

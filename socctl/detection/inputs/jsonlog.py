@@ -178,12 +178,21 @@ def _decode(content: bytes, report: Reporter) -> str:
         return content.decode("utf-8", "replace")
 
 
+def _int64(text: str) -> int | str:
+    """An integer as orjson reads them, or its text when it does not fit 64 bits."""
+    try:
+        value = int(text)
+    except ValueError:  # more digits than Python converts
+        return text
+    return value if -(2**63) <= value < 2**64 else text
+
+
 def _salvage(text: str, report: Reporter) -> Iterator[tuple[int, Any]]:
     """Values one by one (array items or concatenated objects), stopping at the first bad one.
 
     ``Record N`` lines between objects (evtx_dump's default output) are skipped.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_int64)
     index = 0
     pos = 0
     size = len(text)
