@@ -102,13 +102,13 @@ class KindIndex:
         self._room = MAX_REMEMBERED_VALUES
 
     def bucket_of(self, fields: dict[str, Any]) -> _Bucket:
-        """The bucket of an event's fields: one look-up by their raw dispatch values once a
-        value of the same types was seen (``1`` and ``True`` are equal keys, so only str and
-        int values are remembered; another type finds a bucket with rules of its own)."""
+        """The bucket of an event's fields: one look-up by their raw dispatch values and their
+        types once seen (``1``, ``1.0`` and ``True`` are equal keys but different buckets)."""
         raw = self._raw(fields)
-        if not all(v is None or v.__class__ is str or v.__class__ is int for v in raw):
-            return self.bucket(self.key(fields))  # True would find 1's bucket: not remembered
-        found = self._by_raw.get(raw)
+        try:
+            found = self._by_raw.get(raw)
+        except TypeError:  # a list or dict value
+            return self.bucket(self.key(fields))
         if found is None:
             found = self.bucket(self.key(fields))
             if len(self._by_raw) >= MAX_BUCKETS:
@@ -324,11 +324,22 @@ def _reads(rules: tuple[CompiledRule, ...], chosen: int) -> tuple[str, ...] | No
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A function giving the values of ``names`` in a dict (None when absent)."""
-    if len(names) == 2:  # Windows' Channel and EventID: twice as fast as the general form
-        first, second = names
-        return lambda fields: (fields.get(first), fields.get(second))
-    return lambda fields: tuple(map(fields.get, names))
+    """A function giving the values of ``names`` in a dict (None when absent), then their types."""
+    if len(names) == 2:  # Channel and EventID: twice as fast as the general form
+
+        def both(
+            fields: dict[str, Any], one: str = names[0], two: str = names[1]
+        ) -> tuple[Any, ...]:
+            first, second = fields.get(one), fields.get(two)
+            return first, second, first.__class__, second.__class__
+
+        return both
+
+    def values(fields: dict[str, Any]) -> tuple[Any, ...]:
+        found = tuple(map(fields.get, names))
+        return found + tuple(v.__class__ for v in found)
+
+    return values
 
 
 def _text(value: Any) -> str:
