@@ -55,14 +55,16 @@ def _json_default(value: Any) -> Any:
 def json_records(rows: Sequence[Mapping[str, Any]], fmt: Format) -> bytes:
     """Records as UTF-8 JSON: one indented array (``json``) or one object a line (``ndjson``)."""
     if fmt is Format.json:
-        return to_json(list(rows)).encode() + b"\n"
-    option = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
-    return b"".join([orjson.dumps(row, default=_json_default, option=option) for row in rows])
+        return _json_bytes(list(rows), orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return b"".join([_json_bytes(row, orjson.OPT_APPEND_NEWLINE) for row in rows])
 
 
 def to_json(data: Any, *, pretty: bool = True) -> str:
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
-    return orjson.dumps(data, default=_json_default, option=option).decode("utf-8")
+    return _json_bytes(data, orjson.OPT_INDENT_2 if pretty else 0).decode("utf-8")
+
+
+def _json_bytes(data: Any, option: int) -> bytes:
+    return orjson.dumps(data, default=_json_default, option=orjson.OPT_NON_STR_KEYS | option)
 
 
 def _cell(value: Any) -> str:

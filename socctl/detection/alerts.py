@@ -187,7 +187,7 @@ def build_alerts(
 ) -> Iterator[Alert]:
     """The alerts of Matches in order; what depends only on the event (its canonical text, time,
     host, user, source, system) is worked out once for the matches of one event in a row."""
-    shared: tuple[Event, _EventParts] | None = None
+    parts: _EventParts | None = None
     described: dict[RuleInfo, dict[str, Any]] = {}
     for match in matches:
         rule = match.rule
@@ -202,9 +202,8 @@ def build_alerts(
                 "techniques": list(rule.techniques),
             }
         first = match.events[0]
-        if shared is None or shared[0] is not first:
-            shared = (first, _EventParts.of(first, origin, lookup))
-        parts = shared[1]
+        if parts is None or parts.event is not first:
+            parts = _EventParts.of(first, origin, lookup)
         correlation = None
         event_json = None
         if match.window is not None:

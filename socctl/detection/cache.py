@@ -68,9 +68,9 @@ class RuleCache:
         """Write the cache if it changed; a cache that cannot be written is simply skipped."""
         if self.path is None or not self._dirty:
             return
-        entries = self._entries
         from socctl.storage import atomic_write  # only when writing: a warm run never does
 
+        entries = self._entries
         if len(entries) > MAX_ENTRIES:
             entries = {k: v for k, v in entries.items() if k in self._used}
         with contextlib.suppress(OSError, InputError):  # e.g. a read-only home: run uncached

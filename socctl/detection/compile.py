@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from socket import AF_INET, inet_pton
 from typing import Any
 
@@ -703,7 +703,7 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 
 def _timepart(value: Any, part: str, number: int) -> bool:
     """``|minute``, ``|hour``, ``|day``, ``|week``, ``|month``, ``|year``: that part of a time
-    (ISO 8601 text as written, without changing its time zone; or seconds since 1970, UTC)."""
+    (ISO 8601 text as written, without changing its time zone; or a number since 1970, UTC)."""
     if value.__class__ is list or value.__class__ is tuple:
         return any(_timepart(v, part, number) for v in value)
     if value.__class__ is str:
@@ -712,10 +712,12 @@ def _timepart(value: Any, part: str, number: int) -> bool:
         except ValueError:
             return False
     elif value.__class__ is int or value.__class__ is float:
-        try:
-            moment = datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
+        from socctl.detection.inputs.timestamps import from_epoch  # rare: not at import
+
+        epoch = from_epoch(value)
+        if epoch is None:
             return False
+        moment = epoch
     else:
         return False
     found = moment.isocalendar().week if part == "week" else getattr(moment, part)

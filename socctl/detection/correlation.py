@@ -13,7 +13,6 @@ group. Group-by values are compared without case; an event lacking one belongs t
 from __future__ import annotations
 
 import bisect
-import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,18 +20,10 @@ from typing import Any
 
 from socctl.detection.event import Event
 from socctl.detection.match import Match
-from socctl.detection.rules import Correlation, LoadedRule
+from socctl.detection.rules import CONDITION_OPERATORS, Correlation, LoadedRule
 
 #: Conditions that, once met, stay met as a window gains events: judged at each event.
 _RISING = frozenset({"gt", "gte"})
-_OPERATORS: dict[str, Callable[[int, int], bool]] = {
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "eq": operator.eq,
-    "neq": operator.ne,
-}
 
 Item = tuple[float, int, str, Event]
 #: Sigma field names as events of a kind may call them, for a base rule:
@@ -41,7 +32,7 @@ FieldNames = Callable[[str, tuple[str, ...], LoadedRule], dict[str, tuple[str, .
 
 
 def _holds(conditions: tuple[tuple[str, int], ...], value: int) -> bool:
-    return all(_OPERATORS[op](value, count) for op, count in conditions)
+    return all(CONDITION_OPERATORS[op](value, count) for op, count in conditions)
 
 
 def _fold(value: Any) -> Any:
@@ -64,10 +55,8 @@ class _Window:
     def add(self, item: Item) -> None:
         bisect.insort(self.items, item, key=lambda i: (i[0], i[1]))
 
-    def drop_before(self, start: float) -> list[Item]:
-        cut = bisect.bisect_left([i[0] for i in self.items], start)
-        dropped, self.items = self.items[:cut], self.items[cut:]
-        return dropped
+    def drop_before(self, start: float) -> None:
+        del self.items[: bisect.bisect_left([i[0] for i in self.items], start)]
 
 
 class _Active:
@@ -85,11 +74,11 @@ class _Active:
         self.windows: dict[tuple[Any, ...], _Window] = {}
         aliases = {alias: dict(mapping) for alias, mapping in self.spec.aliases}
         #: per base rule, the Sigma names of the group-by fields (aliases resolved), then the
-        #: value_count field
+        #: value_count field if there is one
         self._sigma_names = {
             key: (
                 *(_resolve(aliases.get(name, {}), ref, base, name) for name in self.spec.group_by),
-                self.spec.field or "",
+                *((self.spec.field,) if self.spec.field else ()),
             )
             for key, (ref, base) in bases.items()
         }
@@ -97,8 +86,8 @@ class _Active:
         self._event_names: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}
 
     def _fields_of(self, key: str, event: Event) -> tuple[tuple[str, ...], ...]:
-        """The group-by fields then the value_count field, each as the names this event's kind
-        may give it (one per pipeline variant)."""
+        """The fields of :attr:`_sigma_names`, each as the names this event's kind may give it
+        (one per pipeline variant)."""
         found = self._event_names.get((event.kind, key))
         if found is None:
             sigma = self._sigma_names[key]
@@ -112,7 +101,8 @@ class _Active:
     def _group_values(self, key: str, event: Event) -> tuple[Any, ...] | None:
         """The event's group-by values; None when one is missing: an event without the fields
         it is grouped by belongs to no group."""
-        values = tuple(_value(event, names) for names in self._fields_of(key, event)[:-1])
+        names = self._fields_of(key, event)[: len(self.spec.group_by)]
+        values = tuple(_value(event, candidates) for candidates in names)
         return None if None in values else values
 
     def add(self, base: LoadedRule, event: Event, when: float, seq: int) -> Iterator[Match]:

@@ -96,7 +96,7 @@ class KindIndex:
             for key in rule.keys:
                 self._by_key.setdefault(key, []).append(position)
         self._buckets: dict[tuple[str | None, ...], _Bucket] = {}
-        #: Buckets by the raw dispatch values (str, int or absent) of events met so far.
+        #: Buckets by the raw dispatch values and their types, of events met so far.
         self._by_raw: dict[tuple[Any, ...], _Bucket] = {}
         self._raw = _getter(dispatch)
         self._room = MAX_REMEMBERED_VALUES

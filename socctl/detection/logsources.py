@@ -108,8 +108,10 @@ def _yaml_path(name: str) -> Path | None:
     return None
 
 
+@cache
 def fingerprint(name: str, spec: PipelineSpec) -> str:
-    """What the compiled form of a rule depends on besides its text: a short hash."""
+    """What the compiled form of a rule depends on besides its text: a short hash (the files it
+    reads are read once a process)."""
     parts = [name, spec.model_dump_json(), read_text(pipelines_dir() / "logsources.yml")]
     for variant in spec.variants:
         for item in variant.pipelines:

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import marshal
 import multiprocessing
+import operator
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -479,8 +480,16 @@ def _reason(exc: Exception) -> str:
 
 
 #: The correlation types of the Sigma specification (pySigma also parses value_sum and others).
-CORRELATION_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered")
-_CONDITION_OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")
+_CORRELATION_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered")
+#: The operators of a correlation condition.
+CONDITION_OPERATORS: dict[str, Callable[[int, int], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "eq": operator.eq,
+    "neq": operator.ne,
+}
 
 
 def split_range_condition(
@@ -492,7 +501,7 @@ def split_range_condition(
     if not isinstance(body, dict) or not isinstance(body.get("condition"), dict):
         return doc, ()
     condition: dict[str, Any] = body["condition"]
-    operators = [key for key in condition if key in _CONDITION_OPERATORS]
+    operators = [key for key in condition if key in CONDITION_OPERATORS]
     if len(operators) < 2:
         return doc, ()
     extra = []
@@ -507,7 +516,7 @@ def split_range_condition(
 
 def _correlation(rule: Any, extra: tuple[tuple[str, int], ...] = ()) -> tuple[Any, ...]:
     kind = rule.type.name.lower()
-    if kind not in CORRELATION_TYPES:
+    if kind not in _CORRELATION_TYPES:
         raise ValueError(f"correlation type '{kind}' is not in the Sigma specification")
     condition = rule.condition
     if not hasattr(condition, "op"):
