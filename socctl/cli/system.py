@@ -403,9 +403,6 @@ def lookup(
     emit(rows, fmt, output, title=t("system.lookup.title", lang), headers=headers(lang))
 
 
-# `socctl system gate ID` (go-live gate, issue 3 item 7) is registered here by its own module.
-
-
 @app.command("gate")
 def gate(
     ctx: typer.Context,
