@@ -80,13 +80,3 @@ def test_no_workspace_gives_a_clear_error_and_exit_3(tmp_path: Path) -> None:
         assert exc.exit_code == 3 and "socctl init" in str(exc)
     else:
         raise AssertionError("expected NotFoundError")
-
-
-def test_pending_group_says_so_plainly() -> None:
-    result = socctl("drill")
-    assert result.returncode == 2
-    assert (
-        result.stderr.strip()
-        == "error: 'socctl drill' is not available yet: its issue has not landed"
-    )
-    assert "Traceback" not in result.stderr
