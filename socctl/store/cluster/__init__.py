@@ -1,0 +1,1 @@
+"""The Elasticsearch / OpenSearch log store: ingest, indices, detection in the cluster."""
