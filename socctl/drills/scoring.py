@@ -68,7 +68,9 @@ class RedWeights(_Model):
     def _five_levels(cls, value: dict[str, float]) -> dict[str, float]:
         wanted = [str(n) for n in range(1, 6)]
         if sorted(value) != wanted:
-            raise ValueError("give a factor for each level 1 to 5, e.g. level: {\"1\": 1.0, …, \"5\": 2.0}")
+            raise ValueError(
+                'give a factor for each level 1 to 5, e.g. level: {"1": 1.0, …, "5": 2.0}'
+            )
         if any(factor < 0 for factor in value.values()):
             raise ValueError("level factors must be 0 or more")
         return value
