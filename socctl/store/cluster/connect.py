@@ -17,7 +17,7 @@ from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from socctl.config import ElasticsearchSettings
 from socctl.errors import ServiceError
@@ -30,20 +30,24 @@ Product = Literal["elasticsearch", "opensearch"]
 
 
 def public_url(url: str) -> str:
-    """``url`` without user info, for messages."""
+    """``url`` without user info (for messages; the client gets it as a header)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = host + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _headers(settings: ElasticsearchSettings) -> dict[str, str]:
+def _headers(url: str, settings: ElasticsearchSettings) -> dict[str, str]:
+    """The Authorization header: API key, user/password of the settings, or those of the URL."""
     api_key = settings.secret("api_key")
     if api_key:
         return {"Authorization": f"ApiKey {api_key}"}
-    password = settings.secret("password")
-    if settings.username and password is not None:
-        token = b64encode(f"{settings.username}:{password}".encode()).decode()
+    parts = urlsplit(url)
+    username, password = settings.username, settings.secret("password")
+    if username is None and parts.username is not None:
+        username, password = unquote(parts.username), unquote(parts.password or "")
+    if username and password is not None:
+        token = b64encode(f"{username}:{password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
     return {}
 
@@ -60,11 +64,16 @@ def _ssl_context(settings: ElasticsearchSettings) -> ssl.SSLContext:
 
 def detect_product(url: str, settings: ElasticsearchSettings) -> Product:
     """Which product answers at ``url`` (``GET /``)."""
-    request = urllib.request.Request(url.rstrip("/") + "/", headers=_headers(settings))
+    request = urllib.request.Request(
+        public_url(url).rstrip("/") + "/", headers=_headers(url, settings)
+    )
     context = _ssl_context(settings) if url.startswith("https") else None
-    with _errors(url), urllib.request.urlopen(
-        request, timeout=settings.request_timeout, context=context
-    ) as response:
+    with (
+        _errors(url),
+        urllib.request.urlopen(
+            request, timeout=settings.request_timeout, context=context
+        ) as response,
+    ):
         info = json.load(response)
     version = info.get("version", {}) if isinstance(info, dict) else {}
     return "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
@@ -78,7 +87,7 @@ def connect(url: str, settings: ElasticsearchSettings) -> Any:
         "max_retries": RETRIES,
         "retry_on_status": RETRY_STATUS,
         "retry_on_timeout": True,
-        "headers": _headers(settings),
+        "headers": _headers(url, settings),
     }
     if url.startswith("https"):
         options["verify_certs"] = settings.verify_certs
@@ -87,10 +96,10 @@ def connect(url: str, settings: ElasticsearchSettings) -> Any:
     if product == "opensearch":
         from opensearchpy import OpenSearch
 
-        return OpenSearch([url], **options)
+        return OpenSearch([public_url(url)], **options)
     from elasticsearch import Elasticsearch
 
-    return Elasticsearch(url, **options)
+    return Elasticsearch(public_url(url), **options)
 
 
 @contextmanager
