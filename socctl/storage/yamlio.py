@@ -223,6 +223,13 @@ def parse_model(text: str, model: type[M], source: str) -> M:
     return validate(model, _construct(node, source), source, node)
 
 
+class _PlainDumper(_Dumper):  # type: ignore[valid-type,misc]
+    """Writes a value shared by several fields in full each time (no ``&id001`` anchors)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_yaml(data: Any) -> str:
-    """Dump data as readable block-style YAML, keeping key order and Unicode."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    """Dump data as readable block-style YAML, keeping key order and Unicode, without aliases."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
