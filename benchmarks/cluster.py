@@ -257,9 +257,9 @@ def main() -> None:
     if args.cluster:
         url = args.cluster
     else:
+        os.environ.setdefault("SOCCTL_OPENSEARCH_HEAP", "1g")  # read when cluster_node loads
         from cluster_node import OpenSearchNode
 
-        os.environ.setdefault("SOCCTL_OPENSEARCH_HEAP", "1g")
         node = OpenSearchNode.start()
         url = node.wait()
     try:
