@@ -36,7 +36,13 @@ class ElasticsearchSettings(_Section):
     password_file: Path | None = None
     ca_certs: Path | None = None
     verify_certs: bool = True
-    request_timeout: float = 30.0
+    request_timeout: float = Field(30.0, gt=0)
+    #: Retries (with backoff) of a request answered 429/502/503/504 or timed out.
+    max_retries: int = Field(5, ge=0, le=20)
+    #: Rules per ``_msearch`` (default: sized from the cluster's search thread pools).
+    batch_size: int | None = Field(None, ge=1, le=1000)
+    #: Alerts go to ``<alerts_index>-<yyyy.mm.dd>``.
+    alerts_index: str = Field("socctl-alerts", pattern=r"^[a-z0-9][a-z0-9._-]{0,80}$")
 
     def secret(self, name: Literal["api_key", "password"]) -> str | None:
         """The secret's value, from the environment or from its file."""

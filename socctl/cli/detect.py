@@ -244,7 +244,14 @@ def run(
     logs: list[Path] = typer.Option(
         None, "--logs", "-l", help="Log files or folders to scan ad hoc (repeatable)."
     ),
-    index: str | None = typer.Option(None, "--index", "-i", help="Index of the log store."),
+    index: str | None = typer.Option(
+        None, "--index", "-i", help="Index of the log store (with --cluster: a name or pattern)."
+    ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Run the rules in this Elasticsearch or OpenSearch cluster (URL) over --index.",
+    ),
     since: str | None = typer.Option(
         None, "--since", help="With --index: events of the last 24h, 7d..."
     ),
@@ -316,9 +323,20 @@ def run(
     threshold = parse_level(fail_on) if fail_on else None
     begin, finish = _time_bounds(since, start, end)
 
+    if cluster is not None and not index:
+        raise UsageError("--cluster needs --index PATTERN", hint="e.g. --index 'winlogbeat-*'")
     app_state = state(ctx)
     ws = app_state.workspace() if index else app_state.optional_workspace()
+    url = None
     if index is not None and ws is not None:
+        from socctl.cli.detect_cluster import cluster_url
+
+        url = cluster_url(ws, cluster)
+    if url is not None and interval is not None:
+        raise UsageError(
+            "--every is not available with a cluster", hint="run once with --since or --from"
+        )
+    if index is not None and ws is not None and url is None:
         from socctl.store import open_store
 
         store = open_store(ws)  # refuses a store that is configured but not available
@@ -328,7 +346,7 @@ def run(
         rule_paths,
         cache_dir=ws.cache_dir if ws else None,
         use_cache=not no_cache and (settings.cache if settings else True),
-        pipeline=pipeline,
+        pipeline=None if url else pipeline,
     )
     _require_rules(ruleset, rule_paths)
     lang = app_state.terminal_lang()
@@ -354,7 +372,14 @@ def run(
         )
         return
 
-    if index is not None and ws is not None:
+    if url is not None and index is not None and ws is not None:
+        from socctl.cli.detect_cluster import run_cluster
+
+        alerts, summary.events, summary.rules, summary.stored = run_cluster(
+            ws, url, index, ruleset, (begin, finish), (pipeline, lookup, lang), _progress
+        )
+        summary.rules_failed = len(ruleset.errors)
+    elif index is not None and ws is not None:
         total = store.count(index, begin, finish)
         with _progress("events", lang) as progress:
             detection = IndexDetection(

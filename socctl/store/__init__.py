@@ -11,6 +11,7 @@ from socctl.workspace import Workspace
 
 if TYPE_CHECKING:
     from socctl.store.alerts import AlertStore
+    from socctl.store.cluster.alerts import ClusterAlertStore
 
 __all__ = [
     "EmbeddedStore",
@@ -27,15 +28,23 @@ def open_store(workspace: Workspace) -> LogStore:
     """The log store the workspace's settings choose; settings errors surface here, first."""
     if workspace.settings.detection.store != "embedded":
         raise UsageError(
-            "the Elasticsearch log store is not available yet (detection.store = elasticsearch)",
-            hint='use the embedded store: set store = "embedded" under [detection] in socctl.toml'
-            " or SOCCTL_DETECTION__STORE=embedded",
+            "this command reads the embedded log store, and the cluster is the store"
+            " (detection.store = elasticsearch)",
+            hint='give the cluster with --cluster URL, or set store = "embedded" under'
+            " [detection] in socctl.toml",
         )
     return EmbeddedStore(workspace)
 
 
-def open_alert_store(workspace: Workspace) -> AlertStore:
-    """The workspace's alert store, beside the log store :func:`open_store` chooses."""
+def open_alert_store(workspace: Workspace) -> AlertStore | ClusterAlertStore:
+    """The workspace's alert store: the cluster's alerts indices when the cluster is the store
+    (``detection.store = elasticsearch``), else beside the log store :func:`open_store` chooses."""
+    if workspace.settings.detection.store == "elasticsearch":
+        from socctl.store.cluster.alerts import ClusterAlertStore
+        from socctl.store.cluster.client import open_client
+
+        settings = workspace.settings.elasticsearch
+        return ClusterAlertStore(open_client(settings), settings.alerts_index)
     from socctl.store.alerts import AlertStore
 
     return AlertStore(workspace, open_store(workspace))

@@ -51,8 +51,8 @@ def _set_store(ws: Path, value: str) -> None:
 COMMANDS = [("logs", "indices"), ("logs", "ingest", "LOG", "-i", "winlog"), ("alerts", "list")]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_the_elasticsearch_store_is_refused_plainly_until_it_exists(
+@pytest.mark.parametrize("command", COMMANDS[:2])
+def test_embedded_store_commands_are_refused_plainly_when_the_cluster_is_the_store(
     ws: Path, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
     log = write_log(tmp_path / "security.jsonl", [0, 1])
@@ -61,8 +61,16 @@ def test_the_elasticsearch_store_is_refused_plainly_until_it_exists(
     for env in ({}, {"SOCCTL_DETECTION__STORE": "elasticsearch"}):
         run = socctl(*args, cwd=ws, check=False, env=env)
         assert run.returncode == 2
-        _one_clear_line(run.stderr, "Elasticsearch log store is not available yet")
+        _one_clear_line(run.stderr, "the cluster is the store")
     assert _indices(ws) == []
+
+
+def test_alerts_are_read_from_the_configured_cluster_when_it_is_the_store(ws: Path) -> None:
+    _set_store(ws, "elasticsearch")
+    env = {"SOCCTL_ELASTICSEARCH__HOSTS": '["http://127.0.0.1:9"]'}
+    run = socctl("alerts", "list", cwd=ws, check=False, env=env)
+    assert run.returncode == 4
+    _one_clear_line(run.stderr, "cannot reach the cluster at http://127.0.0.1:9")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -22,8 +22,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from socctl.config import ElasticsearchSettings
 from socctl.errors import ServiceError
 
-#: Retries of a request the cluster answered 429/5xx for or that timed out.
-RETRIES = 5
+#: Answers the transport retries (``max_retries`` of the settings times, with backoff).
 RETRY_STATUS = (429, 502, 503, 504)
 
 Product = Literal["elasticsearch", "opensearch"]
@@ -84,7 +83,7 @@ def connect(url: str, settings: ElasticsearchSettings) -> Any:
     product = detect_product(url, settings)
     options: dict[str, Any] = {
         "request_timeout" if product == "elasticsearch" else "timeout": settings.request_timeout,
-        "max_retries": RETRIES,
+        "max_retries": settings.max_retries,
         "retry_on_status": RETRY_STATUS,
         "retry_on_timeout": True,
         "headers": _headers(url, settings),

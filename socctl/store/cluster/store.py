@@ -1,0 +1,126 @@
+"""Detection over an index pattern of the cluster: the same rule set, alert model, correlation
+engine and alert ids as the embedded store, with the matching done by the cluster.
+
+Base rules run in the cluster as Lucene queries (:mod:`.convert`, :mod:`.search`); correlation
+rules run in socctl's correlation engine over their rules' hits, fetched page by page in time
+order (the cluster's query languages are not used for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from socctl.detection.alerts import Alert, Lookup, build_alerts
+from socctl.detection.correlation import CorrelationEngine
+from socctl.detection.event import Event
+from socctl.detection.match import Match
+from socctl.detection.rules import LoadedRule, RuleLoadError, RuleSet
+from socctl.errors import UsageError
+from socctl.store.cluster.client import ClusterClient
+from socctl.store.cluster.convert import convert, pipeline_for_mapping
+from socctl.store.cluster.indices import time_field
+from socctl.store.cluster.search import run_queries
+
+#: Searches of one msearch per search the cluster runs at once (the rest wait in its queue),
+#: and the most in one request (its body stays far below ``http.max_content_length``).
+SEARCHES_PER_SLOT = 16
+MAX_BATCH = 200
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class ClusterRun:
+    """What a run over the cluster did."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    new: list[Alert] = field(default_factory=list)
+    #: Hits fetched (an event matched by two rules is fetched twice).
+    hits: int = 0
+    rules: int = 0
+    failed: list[RuleLoadError] = field(default_factory=list)
+    pipeline: str = "none"
+    time_field: str = "@timestamp"
+    batch: int = 0
+    #: Correlation rules run by socctl's engine over hits fetched from the cluster.
+    correlations: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
+
+
+def default_batch(client: ClusterClient) -> int:
+    """Rules per msearch when the settings give none (see :data:`SEARCHES_PER_SLOT`)."""
+    return min(MAX_BATCH, client.max_concurrent_searches() * SEARCHES_PER_SLOT)
+
+
+def index_time_field(mapping: dict[str, Any], index: str) -> str:
+    """The time field of the indices of ``mapping`` (the first that has one)."""
+    for name in sorted(mapping):
+        found = time_field(mapping[name])
+        if found is not None:
+            return found
+    raise UsageError(
+        f"no index matching '{index}' has a date field to bound the searches by",
+        hint="give an index pattern of log indices ('socctl logs indices --cluster URL')",
+    )
+
+
+def detect(
+    client: ClusterClient,
+    index: str,
+    ruleset: RuleSet,
+    window: tuple[datetime | None, datetime | None],
+    *,
+    pipeline: str | None = None,
+    batch: int | None = None,
+    lookup: Lookup | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClusterRun:
+    """Run ``ruleset`` over ``index`` (a name or pattern) in ``window``; the alerts in time
+    order. Rules the backend or the cluster cannot run are in ``failed``, with the reason."""
+    mapping = client.mapping(index)
+    if not mapping:
+        raise UsageError(
+            f"no index matches '{index}'", hint="see 'socctl logs indices --cluster URL'"
+        )
+    run = ClusterRun(time_field=index_time_field(mapping, index))
+    run.pipeline = pipeline or pipeline_for_mapping(mapping)
+    run.batch = batch or default_batch(client)
+    conversion = convert(ruleset, run.pipeline)
+    run.failed.extend(conversion.failed)
+    engine = CorrelationEngine(
+        ruleset.correlations, ruleset.detection_rules, ruleset.event_field_names
+    )
+    run.correlations = len(ruleset.correlations)
+    matches: list[Match] = []
+    correlated: list[tuple[LoadedRule, Event]] = []
+    for item in run_queries(
+        client,
+        index,
+        conversion.queries,
+        window,
+        time_field=run.time_field,
+        batch=run.batch,
+        whole=engine.referenced,
+        on_batch=progress,
+    ):
+        if isinstance(item, RuleLoadError):
+            run.failed.append(item)
+            continue
+        query, event = item
+        run.hits += 1
+        key = query.rule.key
+        if key not in engine.silent:
+            matches.append(Match(query.rule.info, [event]))
+        if key in engine.referenced:
+            correlated.append((query.rule, event))
+    correlated.sort(key=lambda pair: pair[1].timestamp or _OLDEST)
+    for rule, event in correlated:
+        matches.extend(engine.add(rule, event))
+    matches.extend(engine.flush())
+    refused = len(run.failed) - len(conversion.failed)
+    run.rules = len(conversion.queries) - refused + run.correlations
+    run.alerts = list(build_alerts(matches, "index", lookup))
+    run.requests = dict(client.requests)
+    return run
