@@ -123,15 +123,18 @@ def detect(url: str, index: str, rules: Path) -> dict[str, Any]:
     }
 
 
-def lucene_queries(rules: Path) -> tuple[dict[str, str], dict[str, str]]:
+def lucene_queries(rules: Path, sysmon: bool) -> tuple[dict[str, str], dict[str, str]]:
     """Each single-event rule of ``rules`` converted by pySigma's Lucene backend with the
-    ``ecs_windows`` pipeline (rule id → query), and the rules it could not convert (→ reason)."""
+    ``ecs_windows`` pipeline (after the ``sysmon`` one, which turns a category into its Sysmon
+    EventID, if asked) (rule id → query), and the rules it could not convert (→ reason)."""
     from sigma.backends.elasticsearch import LuceneBackend
     from sigma.collection import SigmaCollection
     from sigma.pipelines.elasticsearch.windows import ecs_windows
+    from sigma.pipelines.sysmon import sysmon_pipeline
     from sigma.rule import SigmaRule
 
-    backend = LuceneBackend(processing_pipeline=ecs_windows())
+    pipeline = sysmon_pipeline() + ecs_windows() if sysmon else ecs_windows()
+    backend = LuceneBackend(processing_pipeline=pipeline)
     queries, failed = {}, {}
     for path in sorted(rules.rglob("*.yml")):
         try:
@@ -179,7 +182,8 @@ def cluster_matches(
         requests += 1
         for rule_id, answer in zip(batch, answers, strict=True):
             if "error" in answer:
-                found[rule_id] = {"error: " + str(answer["error"].get("reason", answer["error"]))}
+                cause = (answer["error"].get("root_cause") or [answer["error"]])[0]
+                found[rule_id] = {f"error: {cause.get('type')}: {cause.get('reason', '')[:120]}"}
             else:
                 found[rule_id] = {hit["_id"] for hit in answer["hits"]["hits"]}
     return found, requests
@@ -213,26 +217,29 @@ def embedded_matches(samples: Path, rules: Path) -> dict[str, set[str]]:
     return found
 
 
-def agreement(url: str, rules: Path) -> dict[str, Any]:
+def agreement(url: str, rules: Path, sysmon: bool = False) -> dict[str, Any]:
     """The SigmaHQ regression samples ingested into the cluster and into the embedded store;
     every rule's pySigma ECS Lucene query on the cluster against the embedded engine's matches."""
     samples = CORPUS / "sigmahq-regression"
     index = f"bench-regression-{int(time.time())}"
     loaded = ingest(url, index, samples)
-    queries, failed = lucene_queries(rules)
+    queries, failed = lucene_queries(rules, sysmon)
     on_cluster, requests = cluster_matches(url, index, queries)
     on_embedded = embedded_matches(samples, rules)
     differences = {}
     for rule_id in sorted(queries):
-        cluster, embedded = on_cluster.get(rule_id, set()), on_embedded.get(rule_id, set())
-        if cluster != embedded:
+        answer, embedded = on_cluster.get(rule_id, set()), on_embedded.get(rule_id, set())
+        errors = {x for x in answer if x.startswith("error:")}
+        cluster = answer - errors
+        if cluster != embedded or errors:
             differences[rule_id] = {
                 "query": queries[rule_id],
                 "only_cluster": len(cluster - embedded),
                 "only_embedded": len(embedded - cluster),
-                "errors": sorted(x for x in cluster if x.startswith("error:")),
+                "errors": sorted(errors),
             }
     return {
+        "pipelines": "sysmon + ecs_windows" if sysmon else "ecs_windows",
         "documents": loaded["added"] + loaded["duplicates"],
         "rules_converted": len(queries),
         "rules_not_converted": len(failed),
@@ -251,6 +258,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cluster", help="use this cluster instead of starting the test node")
     parser.add_argument("--agreement-only", action="store_true", help="skip the 1M-event runs")
+    parser.add_argument(
+        "--sysmon", action="store_true", help="agreement: the sysmon pipeline before ecs_windows"
+    )
     args = parser.parse_args()
     windows_log, rules = prepare(args.data, args.events)
     node = None
@@ -266,7 +276,7 @@ def main() -> None:
         index = f"bench-windows-{int(time.time())}"
         results: dict[str, Any] = {"cluster": get(url)["version"], "events": args.events}
         if args.agreement_only:
-            results["agreement"] = agreement(url, rules)
+            results["agreement"] = agreement(url, rules, args.sysmon)
             (HERE / "out").mkdir(exist_ok=True)
             (HERE / "out" / "cluster-agreement.json").write_text(json.dumps(results, indent=2))
             print(
@@ -287,7 +297,7 @@ def main() -> None:
         else:
             results["detect"] = "socctl detect run has no --cluster option yet"
             print(results["detect"], flush=True)
-        results["agreement"] = agreement(url, rules)
+        results["agreement"] = agreement(url, rules, args.sysmon)
         summary = {
             k: v
             for k, v in results["agreement"].items()
