@@ -254,7 +254,9 @@ def agreement(url: str, rules: Path, sysmon: bool = False) -> dict[str, Any]:
         "rules_not_converted": len(failed),
         "msearch_requests": requests,
         "rules_matching_embedded": sum(1 for r in queries if on_embedded.get(r)),
-        "rules_matching_cluster": sum(1 for r in queries if on_cluster.get(r)),
+        "rules_matching_cluster": sum(
+            1 for r in queries if any(not x.startswith("error:") for x in on_cluster.get(r, ()))
+        ),
         "rules_differing": len(differences),
         "differences": differences,
         "not_converted": failed,
