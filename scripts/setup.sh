@@ -25,5 +25,9 @@ if [ "${1:-}" = "test" ]; then
   if ! { command -v chromium && command -v pdftotext && fc-list | grep -qi liberation2; } >/dev/null 2>&1; then
     apt_install chromium poppler-utils fonts-dejavu-core fonts-liberation2
   fi
+  # Java 17 and Maven build the OpenSearch node the cluster tests run against (tests/cluster_node.py).
+  if ! { command -v javac && command -v mvn; } >/dev/null 2>&1; then
+    apt_install openjdk-17-jdk-headless maven
+  fi
 fi
 .venv/bin/python -m pip install -qq --disable-pip-version-check -e ".${extras}"
