@@ -213,6 +213,7 @@ def link_steps(
         timed.append((moment, alert, host, system))
     timed.sort(key=lambda item: (item[0], item[1].alert_id))
     links = []
+    covering: dict[str, list[CoveringRule]] = {}  # by technique: steps repeat them
     for step in sorted(journal.attacks, key=lambda s: (s.at, s.step_id)):
         known = attack.get(step.technique)
         tactic = known.tactics[0] if known and known.tactics else ""
@@ -247,10 +248,18 @@ def link_steps(
                 team=step.team,
                 alerts=linked,
                 minutes_to_detect=minutes,
-                covering_rules=[] if linked else covering_rules(ruleset, step.technique),
+                covering_rules=[] if linked else _covering(covering, ruleset, step.technique),
             )
         )
     return links
+
+
+def _covering(
+    memo: dict[str, list[CoveringRule]], ruleset: RuleSet, technique: str
+) -> list[CoveringRule]:
+    if technique not in memo:
+        memo[technique] = covering_rules(ruleset, technique)
+    return memo[technique]
 
 
 def covering_rules(ruleset: RuleSet, technique: str) -> list[CoveringRule]:
