@@ -38,3 +38,22 @@ def posture(
     context = report_context(compute_posture(ws, parse_day(as_of, "--as-of")), lang)
     html = render_html("posture.html.j2", context, override_dir=ws.report_overrides, lang=lang)
     write_html_or_pdf(html, fmt is ReportFormat.pdf, output, app_state.terminal_lang())
+
+
+@app.command("drill-plan")
+def drill_plan(
+    ctx: typer.Context,
+    year: int = typer.Option(..., "--year", min=2000, max=2100, help="The plan's year."),
+    fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", "-f", help="html or pdf."),
+    output: Path | None = OUTPUT_OPTION,
+    as_of: str | None = AS_OF_OPTION,
+) -> None:
+    """The year's live-fire drill plan (drills/YEAR/plan.yaml) with a Gantt chart, in Vietnamese."""
+    from socctl.drills.gantt import report_context as plan_context
+    from socctl.drills.planning import load_plan
+
+    app_state = state(ctx)
+    ws = app_state.workspace()
+    context = plan_context(load_plan(ws, year), parse_day(as_of, "--as-of"))
+    html = render_html("drill-plan.html.j2", context, override_dir=ws.report_overrides, lang="vi")
+    write_html_or_pdf(html, fmt is ReportFormat.pdf, output, app_state.terminal_lang())
