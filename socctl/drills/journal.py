@@ -11,18 +11,44 @@ of a workspace synced with git merge without conflicts.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from socctl.drills.spec import JOURNAL_DIR, AwareDatetime, DrillSpec, TeamRole, drill_dir
+from socctl.drills.spec import (
+    JOURNAL_DIR,
+    SIGNATURE_NAME,
+    SPEC_NAME,
+    AwareDatetime,
+    DrillSpec,
+    TeamRole,
+    drill_dir,
+    load_spec,
+)
+from socctl.errors import InputError
+from socctl.storage.yamlio import load_model
+from socctl.timeutil import now_utc
+from socctl.trust.signing import Signature, canonical_bytes
+from socctl.trust.store import Role, load_trust
 from socctl.workspace import Workspace
 
+CHAIN_SUFFIX = ".jsonl"
+#: Bytes read from a chain's end to find its head (an entry is far smaller).
+TAIL_BYTES = 256 * 1024
+#: From this many signatures on, they are checked in worker processes.
+PARALLEL_FROM = 20_000
 #: ``prev`` of the first entry of a chain.
 GENESIS = "0" * 64
 #: Entry kinds each team role may log.
@@ -206,6 +232,20 @@ def find_close(ws: Workspace, spec: DrillSpec) -> datetime | None:
     return None
 
 
+ProblemKind = Literal[
+    "edited",
+    "removed",
+    "reordered",
+    "replayed",
+    "forged",
+    "unknown-key",
+    "wrong-role",
+    "broken-chain",
+    "malformed",
+    "spec",
+]
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a journal, where it is: ``file:line`` and author+seq."""
@@ -292,3 +332,423 @@ class Journal:
         journal always gives the same digest, any change to any chain changes it."""
         text = "".join(f"{a}\t{h.seq}\t{h.hash}\n" for a, h in sorted(self.heads.items()))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def payload_bytes(fields: dict[str, Any]) -> bytes:
+    """The bytes an entry's signature covers and its hash is taken of: canonical JSON of the
+    entry without its signature (sorted keys, compact, UTF-8, as ``canonical_bytes``)."""
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def chain_path(ws: Workspace, drill_id: str, key_slug: str) -> Path:
+    return journal_dir(ws, drill_id) / f"{key_slug}{CHAIN_SUFFIX}"
+
+
+def read_head(path: Path) -> Head | None:
+    """The (seq, hash) of the last entry of a chain file, or None when it is empty."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - TAIL_BYTES))
+        lines = handle.read().splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        return None
+    try:
+        fields = orjson.loads(lines[-1])
+        fields.pop("signature")
+        return Head(seq=fields["seq"], hash=entry_hash(payload_bytes(fields)))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise InputError(
+            "the last line of this chain is not a journal entry",
+            path=path,
+            hint="run 'socctl drill verify' to see what is wrong; a chain is never repaired",
+        ) from None
+
+
+def append_entry(
+    ws: Workspace, key_slug: str, private_key: Ed25519PrivateKey, fields: dict[str, Any]
+) -> Entry:
+    """Sign ``fields`` (an entry without chain fields) and append it to the key's chain.
+
+    The chain fields (``seq``, ``prev``, ``logged_at``) are filled in under the chain's own
+    lock, so several commands of one author append one after the other while other authors'
+    chains are never touched.
+    """
+    drill_id = fields["drill"]
+    path = chain_path(ws, drill_id, key_slug)
+    with ws.lock(f"drill-{drill_id}-{key_slug}"):
+        head = read_head(path)
+        body = dict(fields)
+        body["seq"] = head.seq + 1 if head else 1
+        body["prev"] = head.hash if head else GENESIS
+        body["logged_at"] = now_utc().isoformat()
+        body.pop("signature", None)
+        plain = ENTRY_ADAPTER.validate_python(body).model_dump(mode="json", exclude={"signature"})
+        plain = orjson.loads(canonical_bytes(plain))  # NFC strings, JSON values only
+        payload = payload_bytes(plain)
+        plain["signature"] = base64.b64encode(private_key.sign(payload)).decode("ascii")
+        line = payload_bytes(plain) + b"\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise InputError(f"cannot append to the journal: {exc.strerror}", path=path) from None
+    return ENTRY_ADAPTER.validate_python(plain)
+
+
+@dataclass
+class _Record:
+    line: int
+    seq: int
+    prev: str
+    hash: str
+    signed: bool
+    entry: Entry | None
+
+
+@dataclass
+class _Chain:
+    slug: str
+    path: Path
+    fingerprint: str | None
+    records: list[_Record] = field(default_factory=list)
+    by_seq: dict[int, _Record] = field(default_factory=dict)
+
+
+def _check_signatures(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Ed25519 checks of (public key, signature, payload); in worker processes when many."""
+    if len(items) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return _verify_batch(items)
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, 8)
+    size = -(-len(items) // workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(workers) as pool:
+        return [ok for chunk in pool.map(_verify_batch, chunks) for ok in chunk]
+
+
+def _verify_batch(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    keys: dict[bytes, Ed25519PublicKey] = {}
+    results = []
+    for raw_key, signature, payload in items:
+        key = keys.get(raw_key)
+        if key is None:
+            key = keys[raw_key] = Ed25519PublicKey.from_public_bytes(raw_key)
+        try:
+            key.verify(signature, payload)
+            results.append(True)
+        except InvalidSignature:
+            results.append(False)
+    return results
+
+
+class _Checker:
+    """One pass over every chain of a drill, collecting problems (never repairing)."""
+
+    def __init__(self, ws: Workspace, spec: DrillSpec) -> None:
+        self.ws, self.spec = ws, spec
+        self.trust = load_trust(ws)
+        self.problems: list[Problem] = []
+        self.fingerprints = {key.entry.fingerprint: key.slug for key in self.trust.all()}
+
+    def add(self, kind: ProblemKind, path: Path, line: int | None, message: str) -> None:
+        self.problems.append(Problem(kind, self._rel(path), line, message))
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.ws.root))
+        except ValueError:
+            return str(path)
+
+    def check_spec(self) -> None:
+        folder = drill_dir(self.ws, self.spec.id)
+        sig_path = folder / SIGNATURE_NAME
+        if not sig_path.is_file():
+            self.add("spec", sig_path, None, "the drill has no controller signature")
+            return
+        try:
+            signature = load_model(sig_path, Signature)
+            signer = self.trust.verify(signature, spec_payload(self.spec), Role.drill_controller)
+        except InputError as exc:
+            self.add("spec", folder / SPEC_NAME, None, f"drill.yaml: {exc.message}")
+            return
+        team = self.spec.team_of(signer.slug)
+        if team is None or team.role is not TeamRole.controller:
+            self.add(
+                "spec", sig_path, None, f"signed by {signer.slug}, not a controller of the drill"
+            )
+
+    def read_chain(
+        self, path: Path
+    ) -> tuple[_Chain, list[tuple[bytes, bytes, bytes]], list[tuple[_Record, dict[str, Any]]]]:
+        slug = path.name[: -len(CHAIN_SUFFIX)]
+        try:
+            key = self.trust.get(slug)
+        except InputError:
+            key = None
+        chain = _Chain(slug, path, key.entry.fingerprint if key else None)
+        team = self.spec.team_of(slug)
+        if key is None:
+            self.add(
+                "unknown-key", path, None, f"chain of '{slug}', a key this workspace does not trust"
+            )
+            return chain, [], []
+        if team is None:
+            self.add("wrong-role", path, None, f"'{slug}' is not a member of any team of the drill")
+        raw_key = base64.b64decode(key.entry.public_key)
+        to_check: list[tuple[bytes, bytes, bytes]] = []
+        pending: list[tuple[_Record, dict[str, Any]]] = []
+        with path.open("rb") as handle:
+            data = handle.read()
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                fields = orjson.loads(line)
+                signature = base64.b64decode(fields.pop("signature"), validate=True)
+                seq, prev = fields["seq"], fields["prev"]
+                if not isinstance(seq, int) or not isinstance(prev, str):
+                    raise TypeError
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, binascii.Error):
+                self.add("malformed", path, number, "not a signed journal entry (edited by hand?)")
+                continue
+            payload = payload_bytes(fields)
+            record = _Record(number, seq, prev, entry_hash(payload), False, None)
+            chain.records.append(record)
+            where = f"seq {seq}"
+            if fields.get("drill") != self.spec.id:
+                self.add(
+                    "replayed",
+                    path,
+                    number,
+                    f"{where} belongs to drill '{fields.get('drill')}', copied into this one",
+                )
+                continue
+            author = fields.get("author")
+            if author != chain.fingerprint:
+                other = self.fingerprints.get(str(author))
+                if other:
+                    self.add(
+                        "replayed",
+                        path,
+                        number,
+                        f"{where} is an entry of {other}, copied into the chain of {slug}",
+                    )
+                else:
+                    self.add(
+                        "forged",
+                        path,
+                        number,
+                        f"{where} is signed by {author}, a key this workspace does not trust",
+                    )
+                continue
+            to_check.append((raw_key, signature, payload))
+            pending.append((record, fields))
+        return chain, to_check, pending
+
+    def check_entry(self, chain: _Chain, record: _Record, fields: dict[str, Any]) -> None:
+        where = f"seq {record.seq}"
+        try:
+            entry = ENTRY_ADAPTER.validate_python(fields)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            self.add(
+                "malformed", chain.path, record.line, f"{where}: field '{loc}': {first['msg']}"
+            )
+            return
+        record.entry = entry
+        team = self.spec.team_of(chain.slug)
+        if team is None:
+            return
+        if entry.team != team.id or entry.role is not team.role:
+            self.add(
+                "wrong-role",
+                chain.path,
+                record.line,
+                f"{where} claims team '{entry.team}' ({entry.role}); {chain.slug} is in '{team.id}' ({team.role})",
+            )
+        elif entry.kind not in ALLOWED_KINDS[team.role]:
+            self.add(
+                "wrong-role",
+                chain.path,
+                record.line,
+                f"{where}: a {team.role} key cannot log '{entry.kind}'",
+            )
+
+    def check_order(self, chain: _Chain) -> None:
+        seen: dict[str, _Record] = {}
+        highest = 0
+        for record in chain.records:
+            if not record.signed:
+                chain.by_seq.setdefault(record.seq, record)
+                continue
+            first = seen.get(record.hash)
+            if first is not None:
+                self.add(
+                    "replayed",
+                    chain.path,
+                    record.line,
+                    f"seq {record.seq} repeats the entry at line {first.line}",
+                )
+                continue
+            seen[record.hash] = record
+            other = chain.by_seq.get(record.seq)
+            if other is not None:
+                self.add(
+                    "broken-chain",
+                    chain.path,
+                    record.line,
+                    f"a second seq {record.seq} (the first is at line {other.line})",
+                )
+                continue
+            chain.by_seq[record.seq] = record
+            if record.seq < highest:
+                self.add(
+                    "reordered",
+                    chain.path,
+                    record.line,
+                    f"seq {record.seq} comes after seq {highest}",
+                )
+            highest = max(highest, record.seq)
+        if not chain.by_seq:
+            return
+        top = max(chain.by_seq)
+        missing = [seq for seq in range(1, top + 1) if seq not in chain.by_seq]
+        for start, end in _ranges(missing):
+            span = f"seq {start}" if start == end else f"seq {start}–{end}"
+            self.add("removed", chain.path, None, f"{span} of {chain.slug} missing")
+        for seq, record in sorted(chain.by_seq.items()):
+            before = chain.by_seq.get(seq - 1)
+            if not record.signed or (seq > 1 and (before is None or not before.signed)):
+                continue
+            expected = GENESIS if seq == 1 else before.hash if before else GENESIS
+            if record.prev != expected:
+                self.add(
+                    "broken-chain",
+                    chain.path,
+                    record.line,
+                    f"seq {seq} does not link to seq {seq - 1} (prev differs from its hash)",
+                )
+
+    def check_checkpoints(self, chains: dict[str, _Chain]) -> None:
+        by_fingerprint = {c.fingerprint: c for c in chains.values() if c.fingerprint}
+        for chain in chains.values():
+            for record in chain.records:
+                entry = record.entry
+                if not isinstance(entry, CheckpointEntry):
+                    continue
+                at = f"{self._rel(chain.path)}:{record.line}"
+                for author, head in sorted(entry.heads.items()):
+                    target = by_fingerprint.get(author)
+                    name = self.fingerprints.get(author, author)
+                    if target is None:
+                        self.add(
+                            "removed",
+                            chain.path,
+                            record.line,
+                            f"the chain of {name} (checkpoint lists seq {head.seq}) is missing",
+                        )
+                        continue
+                    found = target.by_seq.get(head.seq)
+                    if found is None:
+                        self.add(
+                            "removed",
+                            target.path,
+                            None,
+                            f"seq {head.seq} of {name}, listed by the checkpoint at {at}, is missing",
+                        )
+                    elif found.hash != head.hash:
+                        self.add(
+                            "edited",
+                            target.path,
+                            found.line,
+                            f"seq {head.seq} differs from the entry the checkpoint at {at} recorded",
+                        )
+
+
+def _ranges(numbers: list[int]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1] = (spans[-1][0], n)
+        else:
+            spans.append((n, n))
+    return spans
+
+
+def spec_payload(spec: DrillSpec) -> bytes:
+    """The bytes the controller signs for ``drill.yaml``."""
+    return canonical_bytes(spec.model_dump(mode="json"))
+
+
+def chain_files(ws: Workspace, drill_id: str) -> list[Path]:
+    folder = journal_dir(ws, drill_id)
+    return sorted(folder.glob(f"*{CHAIN_SUFFIX}")) if folder.is_dir() else []
+
+
+def verify_journal(ws: Workspace, drill_id: str) -> JournalCheck:
+    """Check the drill's signature and every chain: signatures, authors, roles, order, links
+    and the controller's checkpoints. Problems are listed, never repaired."""
+    spec = load_spec(ws, drill_id)
+    checker = _Checker(ws, spec)
+    checker.check_spec()
+    chains: dict[str, _Chain] = {}
+    items: list[tuple[bytes, bytes, bytes]] = []
+    pending: list[tuple[_Chain, _Record, dict[str, Any]]] = []
+    for path in chain_files(ws, drill_id):
+        chain, to_check, waiting = checker.read_chain(path)
+        chains[chain.slug] = chain
+        items.extend(to_check)
+        pending.extend((chain, record, fields) for record, fields in waiting)
+    for ok, (chain, record, fields) in zip(_check_signatures(items), pending, strict=True):
+        if ok:
+            record.signed = True
+            checker.check_entry(chain, record, fields)
+        else:
+            checker.add(
+                "edited",
+                chain.path,
+                record.line,
+                f"seq {record.seq}: the signature of {chain.slug} does not match the entry (changed after signing, or forged)",
+            )
+    for chain in chains.values():
+        checker.check_order(chain)
+    checker.check_checkpoints(chains)
+    entries: list[Entry] = []
+    heads: dict[str, Head] = {}
+    for chain in chains.values():
+        good = [r for r in chain.records if r.entry is not None]
+        entries.extend(r.entry for r in good if r.entry is not None)
+        if chain.fingerprint and chain.by_seq:
+            top = chain.by_seq[max(chain.by_seq)]
+            heads[chain.fingerprint] = Head(seq=top.seq, hash=top.hash)
+    entries.sort(key=lambda e: (e.logged_at, e.author, e.seq))
+    return JournalCheck(drill_id, checker.problems, entries, heads, len(chains))
+
+
+def load_journal(ws: Workspace, drill_id: str) -> Journal:
+    """The verified journal; an :class:`InputError` (exit 3) naming the first problem otherwise."""
+    check = verify_journal(ws, drill_id)
+    if check.problems:
+        first = check.problems[0]
+        more = len(check.problems) - 1
+        raise InputError(
+            f"{first.kind}: {first.message}" + (f" (and {more} more problems)" if more else ""),
+            path=first.path,
+            line=first.line,
+            hint=f"run 'socctl drill verify {drill_id}'; a journal is never repaired",
+        )
+    return Journal(drill_id, check.entries, check.heads)
