@@ -509,7 +509,8 @@ def lowered_reads(node: IR) -> frozenset[str] | None:
 class _Writer:
     """Builds the source of one rule function; regexes and networks go into constant lists."""
 
-    def __init__(self) -> None:
+    def __init__(self, empty_is_null: bool = False) -> None:
+        self.empty_is_null = empty_is_null
         self.regexes: list[str] = []
         self.networks: list[str] = []
 
@@ -554,8 +555,8 @@ class _Writer:
             return f"_cmp(F.get({f}), {args[0]!r}, {args[1]!r})"
         if op == "timepart":
             return f"_timepart(F.get({f}), {args[0]!r}, {args[1]!r})"
-        if op == "null":  # absent or null; an empty string is '' in Sigma, not null
-            return f"(F.get({f}) is None)"
+        if op == "null":  # absent or null (and on Windows logs, empty)
+            return f"(F.get({f}) in (None, ''))" if self.empty_is_null else f"(F.get({f}) is None)"
         if op == "exists":
             return f"({f} in F)" if args[0] else f"({f} not in F)"
         if op == "fieldref":
@@ -577,9 +578,13 @@ class _Writer:
         return f"{arg}(x)"
 
 
-def ir_to_source(node: IR) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """Python source defining ``m(F, L)``, plus the regexes (``_R``) and networks (``_N``) it uses."""
-    writer = _Writer()
+def ir_to_source(
+    node: IR, *, empty_is_null: bool = False
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """Python source defining ``m(F, L)``, plus the regexes (``_R``) and networks (``_N``) it uses.
+
+    ``empty_is_null``: a ``null`` test also holds for an empty string (Windows logs)."""
+    writer = _Writer(empty_is_null)
     body = writer.expr(node)
     return f"def m(F, L):\n    return {body}\n", tuple(writer.regexes), tuple(writer.networks)
 

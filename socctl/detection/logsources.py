@@ -32,6 +32,8 @@ class PipelineSpec(_Model):
     description: str = ""
     dispatch: tuple[str, ...] = ()
     common: tuple[str, ...] = ()
+    #: ``Field: null`` also matches an empty value (Windows logs: an empty element).
+    empty_is_null: bool = False
     variants: tuple[Variant, ...]
 
 

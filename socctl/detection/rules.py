@@ -641,7 +641,7 @@ def _compile_document(doc: Any, spec: logsources.PipelineSpec, path: str) -> tup
     if not variants:
         return ("err", failure or "no processing pipeline variant applies to this rule")
     combined = any_of(variants)
-    source, regexes, networks = ir_to_source(combined)
+    source, regexes, networks = ir_to_source(combined, empty_is_null=spec.empty_is_null)
     try:
         code = compile(source, f"<sigma rule {path}>", "exec")
     except (SyntaxError, RecursionError, ValueError, MemoryError) as exc:

@@ -5,6 +5,14 @@ values by their element name (``EventID``, ``Channel``, ``Computer``, ``EventRec
 System attributes by theirs (``SystemTime``, ``ProcessID``, ``ThreadID``, ``UserID``,
 ``Qualifiers``) except the provider's (``Provider_Name``, ``Provider_Guid``), and every
 ``EventData``/``UserData`` value by its leaf name. Values stay strings or ints as in the source.
+
+Two rules make SigmaHQ's Windows rules mean what their authors meant (see the README):
+
+- an empty element (``<Data Name="StartModule"></Data>``, ``null`` in evtx_dump JSON) is the
+  empty string, as Windows renders it and as exports write it;
+- a data name written with spaces (Defender's ``Source Name``, ``Threat Name``) is also there
+  with the spaces removed (``SourceName``), as SigmaHQ's regression checker reads it, unless the
+  event has a field of that name already (then each keeps its own value).
 """
 
 from __future__ import annotations
@@ -64,8 +72,15 @@ def flatten_windows(event: dict[str, Any]) -> tuple[dict[str, Any], datetime | N
                 or not _SCALARS.issuperset(map(type, data.values()))
             ):
                 _leaves(data, section, fields)
+                despace(fields)
             else:
                 fields.update(data)
+                if None in data.values():
+                    for key, value in data.items():
+                        if value is None:
+                            fields[key] = ""
+                if " " in "".join(data):
+                    despace(fields)
     system_time = fields.get("SystemTime")
     return fields, parse_iso(system_time) if type(system_time) is str else None
 
@@ -80,13 +95,19 @@ def _leaves(node: dict[str, Any], name: str, fields: dict[str, Any]) -> None:
                     if not attribute.startswith("xmlns"):
                         fields[attribute] = text
         elif key == "#text":
-            fields[name] = value
+            fields[name] = "" if value is None else value
         elif kind is dict:
             _leaves(value, key, fields)
         elif kind is list and value and all(type(item) is dict for item in value):
             _named_items(value, key, fields)
         else:
-            fields[key] = value
+            fields[key] = "" if value is None else value
+
+
+def despace(fields: dict[str, Any]) -> None:
+    """Add each field whose name has spaces under that name without them, unless taken."""
+    for key in [k for k in fields if " " in k]:
+        fields.setdefault(key.replace(" ", ""), fields[key])
 
 
 def _named_items(items: list[dict[str, Any]], name: str, fields: dict[str, Any]) -> None:
@@ -94,7 +115,8 @@ def _named_items(items: list[dict[str, Any]], name: str, fields: dict[str, Any])
     for item in items:
         label = item.get("@Name", item.get("Name"))
         if type(label) is str:
-            fields[label] = item.get("#text")
+            text = item.get("#text")
+            fields[label] = "" if text is None else text
         else:
             _leaves(item, name, fields)
 
