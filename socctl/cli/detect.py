@@ -45,6 +45,7 @@ from socctl.timeutil import now_utc, parse_duration, parse_time
 
 if TYPE_CHECKING:
     from socctl.detection.continuous import IndexDetection
+    from socctl.detection.inputs.malformed import Malformed
     from socctl.workspace import Workspace
 
 app = typer.Typer(help="Run Sigma detections over log files or an index.", no_args_is_help=True)
@@ -64,6 +65,8 @@ class Summary:
     rules: int = 0
     rules_failed: int = 0
     stored: int | None = None
+    #: Files not read at all: the run exits 3 after reporting the others.
+    rejected: list[Malformed] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     def line(self, alerts: Sequence[Alert], lang: str) -> str:
@@ -147,6 +150,7 @@ def _file_alerts(
     _require_events(stats, paths)
     summary.events, summary.malformed = stats.events, stats.malformed
     summary.rules, summary.rules_failed = stats.rules, stats.rules_failed
+    summary.rejected = stats.rejected
     for record in stats.malformed_records[:SHOWN_PROBLEMS]:
         _warn(str(record), lang)
     if stats.malformed > SHOWN_PROBLEMS:
@@ -164,6 +168,8 @@ def _require_events(stats: RunStats, paths: Sequence[Path]) -> None:
             path=", ".join(map(str, paths)),
             hint="give log files or folders holding them",
         )
+    if stats.events == 0 and len(stats.rejected) == stats.files:
+        raise _rejected_error(stats.rejected)
     if stats.events == 0 and stats.malformed_records:
         first = stats.malformed_records[0]
         raise InputError(
@@ -172,6 +178,13 @@ def _require_events(stats: RunStats, paths: Sequence[Path]) -> None:
             path=first.path,
             hint="give readable logs, or their format with --input-format",
         )
+
+
+def _rejected_error(rejected: Sequence[Malformed]) -> InputError:
+    """The error of a run that left files unread: the first one, and how many others."""
+    first = rejected[0]
+    others = f"; {len(rejected) - 1} other file(s) not read either" if len(rejected) > 1 else ""
+    return InputError(first.reason + others, path=first.path)
 
 
 def _require_rules(ruleset: RuleSet, paths: Sequence[Path]) -> None:
@@ -408,6 +421,8 @@ def run(
     _output(shown, fmt, output, lang, bool(fields))
     _report_rule_errors(ruleset, lang)
     err_console.print(summary.line(alerts, lang), markup=False, soft_wrap=True)
+    if summary.rejected:
+        raise _rejected_error(summary.rejected)
     if threshold is not None and any(level_rank(a.level) >= level_rank(threshold) for a in alerts):
         raise typer.Exit(1)
 

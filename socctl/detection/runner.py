@@ -26,7 +26,7 @@ from socctl.detection.engine import Detector
 from socctl.detection.event import Event
 from socctl.detection.match import Match, RuleInfo
 from socctl.detection.rules import RuleSet
-from socctl.errors import ServiceError
+from socctl.errors import ServiceError, SocctlError
 
 #: Malformed records kept with their place (all are counted).
 MAX_MALFORMED_KEPT = 1000
@@ -53,12 +53,15 @@ class RunStats:
     matches: int = 0
     malformed: int = 0
     malformed_records: list[Any] = field(default_factory=list)
+    #: Files not read at all (format not recognised or not the one their name says).
+    rejected: list[Any] = field(default_factory=list)
     #: Matches of rules that correlations reference, on events without a time (not correlated).
     untimed: int = 0
     seconds: float = 0.0
 
     def add_malformed(self, records: list[Any]) -> None:
         self.malformed += sum(1 for r in records if getattr(r, "skipped", True))
+        self.rejected.extend(r for r in records if getattr(r, "whole_file", False))
         room = MAX_MALFORMED_KEPT - len(self.malformed_records)
         if room > 0:
             self.malformed_records.extend(records[:room])
@@ -121,8 +124,8 @@ def run_files(
         if fmt is None:
             try:
                 fmt = inputs.detect_format(path)
-            except Exception as exc:  # reported like any unreadable record, the run goes on
-                stats.add_malformed([inputs.Malformed(str(path), "start of file", str(exc))])
+            except SocctlError as exc:  # reported like any unreadable record, the run goes on
+                stats.add_malformed([inputs.rejected_file(str(path), exc)])
                 continue
         formats.add(fmt)
         pieces = max(count * RANGES_PER_WORKER, _size(path) // MAX_RANGE_BYTES)

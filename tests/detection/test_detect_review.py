@@ -115,7 +115,8 @@ def test_a_run_that_reads_no_event_exits_3(logs: tuple[Path, Path]) -> None:
     empty.write_bytes(b"")
     run = socctl("detect", "run", "--logs", junk, empty, "--rules", rules, cwd=log.parent,
                  check=False)  # fmt: skip
-    _one_line_error(run, 3, "no event could be read from the 2 log file(s)")
+    _one_line_error(run, 3, "junk.bin: binary data, not a text log")
+    assert "1 other file(s) not read either" in run.stderr
 
 
 def test_rules_counted_as_run_and_failed_never_negative(logs: tuple[Path, Path]) -> None:
@@ -186,15 +187,16 @@ def test_every_under_one_second_is_refused(tmp_path: Path) -> None:
     _one_line_error(run, 2, "--every 0s is too short")
 
 
-def test_index_runs_refuse_the_elasticsearch_store_until_it_exists(
+def test_the_elasticsearch_store_without_a_reachable_cluster_exits_4(
     logs: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    rules, log = logs
+    rules, _ = logs
     socctl("init", tmp_path / "ws", cwd=tmp_path)
-    socctl("logs", "ingest", log, "--index", "winlog", cwd=tmp_path / "ws")
+    env = {"SOCCTL_DETECTION__STORE": "elasticsearch",
+           "SOCCTL_ELASTICSEARCH__HOSTS": '["http://127.0.0.1:9"]'}  # fmt: skip
     run = socctl("detect", "run", "--index", "winlog", "--rules", rules, cwd=tmp_path / "ws",
-                 env={"SOCCTL_DETECTION__STORE": "elasticsearch"}, check=False)  # fmt: skip
-    _one_line_error(run, 2, "Elasticsearch")
+                 env=env, check=False)  # fmt: skip
+    _one_line_error(run, 4, "cannot reach the cluster at http://127.0.0.1:9")
 
 
 def test_a_gzip_log_cut_short_is_reported_and_its_good_part_read(

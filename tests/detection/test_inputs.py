@@ -84,6 +84,14 @@ SAMPLES: dict[str, bytes] = {
     "auditd": AUDIT_LOG.encode(),
     "access": ACCESS_LOG.encode(),
     "csv": b'time,host,CommandLine\n2026-11-20T10:00:00Z,pc1,"cmd /c ""whoami"""\n',
+    "xml": (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
+        b'<System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4625</EventID>'
+        b'<TimeCreated SystemTime="2026-11-20T03:00:00.000Z"/><EventRecordID>7</EventRecordID>'
+        b"<Channel>Security</Channel><Computer>DC01</Computer></System>"
+        b'<EventData><Data Name="TargetUserName">admin</Data><Data Name="LogonType">3</Data></EventData>'
+        b"</Event></Events>\n"
+    ),
 }
 
 
@@ -101,6 +109,14 @@ def test_format_is_detected_from_content_also_when_gzipped(
 
 def test_every_format_has_a_description() -> None:
     assert set(SAMPLES) | {"evtx"} == set(FORMATS)
+
+
+def test_windows_event_xml_flattens_like_evtx(tmp_path: Path) -> None:
+    (event,) = read_events(_write(tmp_path / "export.xml", SAMPLES["xml"]))
+    assert event.kind == "windows"
+    assert event.fields["EventID"] == 4625 and event.fields["Channel"] == "Security"
+    assert event.fields["Provider_Name"] == "Microsoft-Windows-Security-Auditing"
+    assert event.fields["TargetUserName"] == "admin" and event.timestamp is not None
     assert all(FORMATS.values())
 
 

@@ -18,11 +18,12 @@ from socctl.detection.inputs.csvlog import read_csv
 from socctl.detection.inputs.detect import FORMATS, LINE_FORMATS, detect_format
 from socctl.detection.inputs.jsonlog import LINE_CONVERTERS, read_json_document, read_json_lines
 from socctl.detection.inputs.lines import is_gzip
-from socctl.detection.inputs.malformed import Malformed, OnMalformed, Reporter
+from socctl.detection.inputs.malformed import Malformed, OnMalformed, Reporter, rejected_file
 from socctl.detection.inputs.paths import iter_paths
 from socctl.detection.inputs.syslog import SyslogParser
 from socctl.detection.inputs.textlines import read_text_lines
 from socctl.detection.inputs.windows import read_evtx
+from socctl.detection.inputs.xmllog import read_xml
 from socctl.errors import InputError, NotFoundError, UsageError
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "detect_format",
     "iter_paths",
     "read_events",
+    "rejected_file",
     "split_ranges",
 ]
 
@@ -50,8 +52,8 @@ def read_events(
 ) -> Iterator[Event]:
     """Events of one file. ``start``/``end`` (byte offsets) apply to line formats only.
 
-    A file whose format cannot be recognised is reported through ``on_malformed`` and yields
-    nothing. Raises NotFoundError for a missing file, UsageError for an unknown format or a
+    A file whose format cannot be recognised (or contradicts its extension) is reported through
+    ``on_malformed`` as a whole-file record and yields nothing. Raises NotFoundError for a missing file, UsageError for an unknown format or a
     byte range on a format that is not read by lines.
     """
     path = Path(path)
@@ -62,7 +64,7 @@ def read_events(
         except NotFoundError:
             raise
         except InputError as exc:
-            report.malformed("start of file", exc.message)
+            report.rejected(exc)
             return
     elif fmt not in FORMATS:
         raise UsageError(f"unknown input format '{fmt}'", hint="use one of: " + ", ".join(FORMATS))
@@ -83,6 +85,8 @@ def _reader(path: Path, fmt: str, report: Reporter, start: int, end: int | None)
         return read_json_document(path, report)
     if fmt == "csv":
         return read_csv(path, report)
+    if fmt == "xml":
+        return read_xml(path, report)
     if fmt == "syslog":
         parser = SyslogParser(_modified(path))
         return read_text_lines(path, report, parser, "a syslog line", start, end)

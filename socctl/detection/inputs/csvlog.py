@@ -36,7 +36,11 @@ def read_csv(path: Path, report: Reporter) -> Iterator[Event]:
     if first is None:
         return
     delimiter = guess_delimiter(first) or ","
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        report.malformed(f"byte {offsets[0]}", f"bad CSV header ({exc}); file skipped")
+        return
     rows = csv.reader(stream, delimiter=delimiter)
     while True:
         try:

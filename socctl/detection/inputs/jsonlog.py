@@ -17,13 +17,20 @@ from socctl.detection.event import Event, EventKind
 from socctl.detection.inputs.lines import UTF8_BOM, iter_lines, read_all
 from socctl.detection.inputs.malformed import Reporter
 from socctl.detection.inputs.timestamps import find_time, parse_iso
-from socctl.detection.inputs.windows import windows_event
+from socctl.detection.inputs.windows import despace, windows_event
 
 #: Turns one parsed JSON object into an Event (None: not the expected shape).
 Converter = Callable[[dict[str, Any], str, str], Event | None]
 
+#: Records nested deeper than this are malformed: no log nests so deep, and deeper values
+#: could not be flattened, matched or written out without exhausting the stack.
+MAX_DEPTH = 64
+_DEEP = "JSON nested more than 64 levels deep"
+
 #: Top-level objects that mark an Elastic Common Schema document (with ``@timestamp``).
 _ECS_OBJECTS = ("ecs", "winlog", "agent", "event", "host", "log")
+#: Where Winlogbeat puts a Windows event's data values.
+_WINLOG_DATA = ("winlog.event_data.", "winlog.user_data.")
 
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +77,21 @@ def _flatten_into(node: dict[str, Any], paths: _Paths, fields: dict[str, Any]) -
             fields[name] = value
 
 
+def too_deep(value: Any) -> bool:
+    """Whether objects or arrays in ``value`` nest more than :data:`MAX_DEPTH` levels."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        kind = type(node)
+        if kind is dict:
+            stack.extend((child, depth + 1) for child in node.values())
+        elif kind is list:
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
+
 def is_evtx_json(record: dict[str, Any]) -> bool:
     event = record.get("Event")
     return type(event) is dict and "System" in event
@@ -82,7 +104,14 @@ def is_ecs(record: dict[str, Any]) -> bool:
 def ecs_event(record: dict[str, Any], source: str, ref: str) -> Event:
     stamp = record.get("@timestamp")
     timestamp = parse_iso(stamp) if type(stamp) is str else None
-    return Event(flatten(record), record, source, ref, "ecs", timestamp)
+    fields = flatten(record)
+    if " " in "".join(fields):  # winlog.event_data.Source Name: also ...SourceName
+        despace(fields)
+    if None in fields.values():  # an empty event data element is '', as in EVTX
+        for key, value in fields.items():
+            if value is None and key.startswith(_WINLOG_DATA):
+                fields[key] = ""
+    return Event(fields, record, source, ref, "ecs", timestamp)
 
 
 def generic_event(record: dict[str, Any], source: str, ref: str) -> Event:
@@ -125,6 +154,9 @@ def read_json_lines(
         if type(record) is not dict:
             report.malformed(f"byte {pos}", "the line is JSON but not an object")
             continue
+        if line.count(b"{") + line.count(b"[") > MAX_DEPTH and too_deep(record):
+            report.malformed(f"byte {pos}", _DEEP)
+            continue
         event = convert(record, source, str(pos))
         if event is None:
             report.malformed(f"byte {pos}", 'not an evtx_dump record (no "Event" object)')
@@ -161,9 +193,13 @@ def read_json_document(path: Path, report: Reporter) -> Iterator[Event]:
     else:
         items = enumerate(document if type(document) is list else [document])
     source = str(path)
+    deep = content.count(b"{") + content.count(b"[") > MAX_DEPTH
     for index, item in items:
         if type(item) is not dict:
             report.malformed(f"item {index}", "not a JSON object")
+            continue
+        if deep and too_deep(item):
+            report.malformed(f"item {index}", _DEEP)
             continue
         event = any_event(item, source, str(index))
         if event is not None:
@@ -208,6 +244,9 @@ def _salvage(text: str, report: Reporter) -> Iterator[tuple[int, Any]]:
                 value, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 report.malformed(f"item {index}", f"invalid JSON at character {exc.pos}: {exc.msg}")
+                return
+            except RecursionError:
+                report.malformed(f"item {index}", _DEEP)
                 return
             yield index, value
             index += 1
