@@ -15,10 +15,17 @@ import ipaddress
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from socctl.drills.attack import Attack, Technique, load_attack
 from socctl.errors import InputError, NotFoundError
@@ -123,24 +130,38 @@ def _detection(value: str) -> str:
     )
 
 
+def _host_pattern(value: str) -> str:
+    pattern = value.strip().lower().rstrip(".")
+    if not pattern:
+        raise ValueError("an out-of-scope host is empty")
+    if "/" in pattern and _network(pattern) is None:
+        raise ValueError(f"'{value}' is not a CIDR block (e.g. 10.10.4.96/28)")
+    return pattern
+
+
+#: An ATT&CK technique id of the packaged dataset, upper case.
+TechniqueId = Annotated[str, AfterValidator(lambda v: _technique(v).id)]
+#: An ATT&CK tactic short name (``initial-access``).
+TacticName = Annotated[str, AfterValidator(_tactic)]
+#: A shipped Sigma rule id or an ``attack.*`` tag, lower case.
+DetectionRef = Annotated[str, AfterValidator(_detection)]
+#: A host name, fnmatch glob, IP address or CIDR block, lower case.
+HostPattern = Annotated[str, AfterValidator(_host_pattern)]
+
+
 class ScenarioStep(_Model):
     id: Slug
     title: str = _NON_EMPTY
     #: ATT&CK technique id, checked against the packaged ATT&CK Enterprise dataset.
-    technique: str
+    technique: TechniqueId
     #: ATT&CK tactic short name (``initial-access``); one of the technique's tactics.
     tactic: str
     #: The kind of system the step acts on (web-server, domain-controller, database, ...).
     target_kind: Slug
     #: Sigma rule ids of the shipped rules, or ``attack.*`` tags.
-    expected_detections: list[str] = Field(default_factory=list)
+    expected_detections: list[DetectionRef] = Field(default_factory=list)
     severity: Severity
     description: str = _NON_EMPTY
-
-    @field_validator("technique")
-    @classmethod
-    def _known_technique(cls, value: str) -> str:
-        return _technique(value).id
 
     @field_validator("tactic")
     @classmethod
@@ -155,11 +176,6 @@ class ScenarioStep(_Model):
                     f"its tactics: {', '.join(found.tactics)}"
                 )
         return tactic
-
-    @field_validator("expected_detections")
-    @classmethod
-    def _known_detections(cls, value: list[str]) -> list[str]:
-        return [_detection(item) for item in value]
 
 
 class Scenario(_Model):
@@ -210,14 +226,15 @@ class Engagement(_Model):
     version: str = _NON_EMPTY
     #: The law and practice the rules follow (Directive 60/CT-BTTTT, Directive 18/CT-TTg, ...).
     source: list[str] = Field(min_length=1)
-    allowed_tactics: list[str] = Field(min_length=1)
-    #: Empty: every technique of the allowed tactics. A parent id covers its sub-techniques.
-    allowed_techniques: list[str] = Field(default_factory=list)
-    #: Never allowed, whatever the tactics say. A parent id covers its sub-techniques.
-    excluded_techniques: list[str] = Field(default_factory=list)
+    allowed_tactics: list[TacticName] = Field(min_length=1)
+    #: How deep the attack chain may go; a tactic deeper than this is not allowed.
     max_depth: Depth
+    #: Empty: every technique of the allowed tactics. A parent id covers its sub-techniques.
+    allowed_techniques: list[TechniqueId] = Field(default_factory=list)
+    #: Never allowed, whatever the tactics say. A parent id covers its sub-techniques.
+    excluded_techniques: list[TechniqueId] = Field(default_factory=list)
     #: Host names, fnmatch globs (``*.dr.haiphong.gov.vn``), IP addresses or CIDR blocks.
-    out_of_scope_hosts: list[str] = Field(default_factory=list)
+    out_of_scope_hosts: list[HostPattern] = Field(default_factory=list)
     denial_of_service: Literal[False] = False
     data_handling: str = _NON_EMPTY
     stop_conditions: list[str] = Field(min_length=1)
@@ -228,50 +245,32 @@ class Engagement(_Model):
     def _one_or_more(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("allowed_tactics")
+    @field_validator("allowed_techniques")
     @classmethod
-    def _known_tactics(cls, value: list[str]) -> list[str]:
-        return [_tactic(item) for item in value]
-
-    @field_validator("allowed_techniques", "excluded_techniques")
-    @classmethod
-    def _known_techniques(cls, value: list[str]) -> list[str]:
-        return [_technique(item).id for item in value]
-
-    @field_validator("out_of_scope_hosts")
-    @classmethod
-    def _host_patterns(cls, value: list[str]) -> list[str]:
-        patterns = []
-        for item in value:
-            pattern = item.strip().lower().rstrip(".")
-            if not pattern:
-                raise ValueError("an out-of-scope host is empty")
-            if "/" in pattern and _network(pattern) is None:
-                raise ValueError(f"'{item}' is not a CIDR block (e.g. 10.10.4.96/28)")
-            patterns.append(pattern)
-        return patterns
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Engagement:
-        attack = load_attack()
-        for technique in self.allowed_techniques:
-            if technique in self.excluded_techniques:
-                raise ValueError(f"{technique} is both allowed and excluded")
-            found = attack.techniques[technique]
-            if not set(found.tactics) & set(self._reachable_tactics()):
+    def _within_tactics(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        tactics, depth = info.data.get("allowed_tactics"), info.data.get("max_depth")
+        if tactics is None or depth is None:
+            return value
+        reachable = set(_reachable(tactics, depth))
+        for technique in value:
+            found = load_attack().techniques[technique]
+            if not set(found.tactics) & reachable:
                 raise ValueError(
-                    f"allowed technique {found.id} ({found.name}) belongs to no allowed tactic "
-                    f"within max_depth {self.max_depth} (its tactics: {', '.join(found.tactics)})"
+                    f"{found.id} ({found.name}) belongs to no allowed tactic within max_depth "
+                    f"{depth} (its tactics: {', '.join(found.tactics)})"
                 )
-        return self
+        return value
+
+    @field_validator("excluded_techniques")
+    @classmethod
+    def _not_allowed(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        both = [t for t in value if t in (info.data.get("allowed_techniques") or ())]
+        if both:
+            raise ValueError(f"{', '.join(both)} both allowed and excluded; keep one")
+        return value
 
     def _reachable_tactics(self) -> list[str]:
-        limit = DEPTHS.index(self.max_depth)
-        return [
-            t
-            for t in self.allowed_tactics
-            if DEPTHS.index(TACTIC_DEPTH.get(t, "objectives")) <= limit
-        ]
+        return _reachable(self.allowed_tactics, self.max_depth)
 
     def refuses_technique(self, technique: str) -> str | None:
         """Why the rules refuse ``technique`` (one sentence), or None when it is allowed."""
@@ -314,6 +313,12 @@ class Engagement(_Model):
                 shown = "" if pattern == name else f" (matches {pattern})"
                 return f"host {host} is out of scope of the rules of engagement '{self.id}'{shown}"
         return None
+
+
+def _reachable(tactics: list[str], depth: Depth) -> list[str]:
+    """The tactics of ``tactics`` no deeper than ``depth``."""
+    limit = DEPTHS.index(depth)
+    return [t for t in tactics if DEPTHS.index(TACTIC_DEPTH.get(t, "objectives")) <= limit]
 
 
 def _covers(attack: Attack, listed: str, technique: str) -> bool:
