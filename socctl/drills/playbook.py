@@ -31,7 +31,7 @@ from socctl.drills.attack import Attack, Technique, load_attack
 from socctl.errors import InputError, NotFoundError
 from socctl.inventory.system import Slug
 from socctl.resources import content_dir
-from socctl.storage.yamlio import load_model
+from socctl.storage.yamlio import compose_node, load_model, read_text
 from socctl.workspace import Workspace
 
 SCENARIO_DIR = "scenarios"
@@ -68,6 +68,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _TECHNIQUE_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.I)
 _TACTIC_TAG = re.compile(r"^attack\.([a-z][a-z_-]*)$", re.I)
 _NON_EMPTY = Field(min_length=1)
+_DUPLICATE = "is used by an earlier step"
 
 
 class _Model(BaseModel):
@@ -199,7 +200,7 @@ class Scenario(_Model):
         seen: set[str] = set()
         for number, step in enumerate(value, 1):
             if step.id in seen:
-                raise ValueError(f"step {number}: id '{step.id}' is used by an earlier step")
+                raise ValueError(f"step {number}: id '{step.id}' {_DUPLICATE}")
             seen.add(step.id)
         return value
 
@@ -334,10 +335,10 @@ def _host_matches(
     block = _network(pattern)
     if block is not None:
         return target is not None and target.version == block.version and target.overlaps(block)
-    if target is not None:
-        return False
     if any(c in pattern for c in "*?["):
         return fnmatch.fnmatchcase(name, pattern)
+    if target is not None:
+        return False
     if name == pattern:
         return True
     if "." not in pattern:
@@ -396,10 +397,31 @@ def _id_line(path: Path) -> int | None:
     return None
 
 
+def _duplicate_step_line(path: Path) -> int | None:
+    """The line of the first step whose id an earlier step already has."""
+    root = compose_node(read_text(path), str(path))
+    steps = next(
+        (v for k, v in getattr(root, "value", ()) if getattr(k, "value", None) == "steps"), None
+    )
+    seen: set[str] = set()
+    for step in getattr(steps, "value", ()):
+        for key, value in getattr(step, "value", ()):
+            if getattr(key, "value", None) == "id" and isinstance(value, yaml.ScalarNode):
+                if value.value in seen:
+                    return int(key.start_mark.line) + 1
+                seen.add(value.value)
+    return None
+
+
 def load_scenario(ws: Workspace | None, scenario_id: str) -> Scenario:
     """Load and validate a scenario (the workspace's file of that id first, else the shipped one)."""
     path = scenario_path(ws, scenario_id)
-    scenario = load_model(path, Scenario)
+    try:
+        scenario = load_model(path, Scenario)
+    except InputError as exc:
+        if _DUPLICATE in exc.message:  # name the line of the second step, not of ``steps:``
+            exc.line = _duplicate_step_line(path) or exc.line
+        raise
     _check_id(path, scenario.id, scenario_id)
     return scenario
 

@@ -182,7 +182,7 @@ def test_duplicate_step_ids_are_refused(tmp_path: Path) -> None:
         override(tmp_path, "scenarios", "portal-web-attack", text), "scenarios", "portal-web-attack"
     )
     assert "'exploit'" in error.message and "earlier step" in error.message
-    assert error.line == line_with(text, "steps:")
+    assert error.line == line_with(text, "- id: exploit", line_with(text, "- id: exploit"))
 
 
 def test_missing_field_and_bad_values_are_refused(tmp_path: Path) -> None:
@@ -294,3 +294,6 @@ def test_refuses_host() -> None:
     assert rules.refuses_host("pay011.haiphong.gov.vn") is None
     assert rules.refuses_host("bank-gw.haiphong.gov.vn") is not None
     assert rules.refuses_host("dvc-web01") is None
+    globbed = engagement(out_of_scope_hosts=["10.10.9.*"])
+    assert globbed.refuses_host("10.10.9.7") is not None
+    assert globbed.refuses_host("10.10.19.7") is None
