@@ -84,10 +84,10 @@ class LogSources(_Model):
     index: str | None = None
 
 
-class DrillSpec(_Model):
-    id: str = Field(pattern=DRILL_ID.pattern)
+class DrillDefinition(_Model):
+    """What the controller fixes for a drill (the file given to ``drill start``)."""
+
     title: str = Field(min_length=1)
-    year: int = Field(ge=2000, le=2100)
     scenarios: list[Slug] = Field(min_length=1)
     targets: list[Target] = Field(min_length=1)
     teams: list[Team] = Field(min_length=1)
@@ -97,14 +97,9 @@ class DrillSpec(_Model):
     scoring_version: str | None = None
     logs: LogSources = Field(default_factory=LogSources)
     report_deadline_hours: float | None = Field(default=None, gt=0)
-    #: Who fixed the drill (controller key slug) and when.
-    created_by: Slug
-    created_at: AwareDatetime
-
-    _closed_at: datetime | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _consistent(self) -> DrillSpec:
+    def _consistent(self) -> DrillDefinition:
         team_ids = [team.id for team in self.teams]
         if len(set(team_ids)) != len(team_ids):
             raise ValueError("two teams have the same id")
@@ -118,6 +113,18 @@ class DrillSpec(_Model):
         if len(set(systems)) != len(systems):
             raise ValueError("a system is named twice in targets")
         return self
+
+
+class DrillSpec(DrillDefinition):
+    """A started drill: its definition, id and year, and who fixed it when."""
+
+    id: str = Field(pattern=DRILL_ID.pattern)
+    year: int = Field(ge=2000, le=2100)
+    #: Who fixed the drill (controller key slug) and when.
+    created_by: Slug
+    created_at: AwareDatetime
+
+    _closed_at: datetime | None = PrivateAttr(default=None)
 
     @property
     def status(self) -> Literal["open", "closed"]:

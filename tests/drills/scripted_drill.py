@@ -3,6 +3,8 @@ and its journal written by several keys at once (the intrusion of 21/11/2026 in 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,11 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from socctl.cli.main import app
-from socctl.drills.journal import append_entry, spec_payload
-from socctl.drills.spec import DrillSpec, drill_dir
-from socctl.trust.keys import load_private_key
-from socctl.trust.signing import sign
-from socctl.trust.store import load_trust
+from socctl.drills.spec import DrillSpec, load_spec
 from socctl.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "playbooks" / "examples" / "drill-2026-hp-01.yaml"
 DRILL = "2026-hp-01"
 #: A script in a field: it must print as text and never run.
 MARKER = "<script>document.body.setAttribute('data-xss', '1')</script>"
@@ -65,56 +64,16 @@ def build(root: Path) -> tuple[Path, Path]:
 
 
 def start(ws: Path, keys: Path, logs: str) -> DrillSpec:
-    """Fix and sign the drill (what ``drill start`` writes)."""
-    spec = DrillSpec.model_validate(
-        {
-            "id": DRILL,
-            "title": TITLE,
-            "year": 2026,
-            "scenarios": ["portal-web-attack"],
-            "targets": [
-                {
-                    "system": "cong-dvc",
-                    "hosts": ["dvc-web01", "dvc-app02.haiphong.gov.vn", "dvc-db01.haiphong.gov.vn"],
-                },
-                {"system": "mang-ttdl", "hosts": ["FGT-HP-CORE01", "dc01.haiphong.gov.vn"]},
-            ],
-            "teams": [
-                {
-                    "id": "red-1",
-                    "name": "Đội tấn công 1",
-                    "role": "red",
-                    "members": ["red-a", "red-b"],
-                },
-                {"id": "soc", "name": "SOC Hải Phòng", "role": "blue", "members": ["soc-a"]},
-                {
-                    "id": "onsite",
-                    "name": "Tổ kỹ thuật tại chỗ",
-                    "role": "blue",
-                    "members": ["onsite-a"],
-                },
-                {"id": "btc", "name": "Ban tổ chức", "role": "controller", "members": ["ctl"]},
-            ],
-            "window": {"start": "2026-11-20T08:00:00+07:00", "end": "2026-11-25T18:00:00+07:00"},
-            "engagement": "default",
-            "scoring": "hp-default",
-            "scoring_version": "2026.1",
-            "logs": {"paths": [logs]},
-            "created_by": "ctl",
-            "created_at": "2026-11-20T07:30:00+07:00",
-        }
-    )
-    workspace = Workspace(ws)
-    folder = drill_dir(workspace, DRILL)
-    folder.mkdir(parents=True)
-    data = yaml.safe_dump(spec.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
-    (folder / "drill.yaml").write_text(data, encoding="utf-8")
-    signature = sign(keys / "ctl.pem", spec_payload(spec))
-    (folder / "drill.sig.yaml").write_text(yaml.safe_dump(signature.model_dump(mode="json")))
-    return spec
+    """``drill start`` from the shipped example definition (its title given a script)."""
+    definition = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    definition["title"] = TITLE
+    path = ws.parent / "drill-definition.yaml"
+    path.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
+    ok(cli(ws, "drill", "start", DRILL, "--from", str(path), "--key", str(keys / "ctl.pem"),
+           "--logs", logs))  # fmt: skip
+    return load_spec(Workspace(ws), DRILL)
 
 
-EVIDENCE = [{"sha256": "5" * 64, "name": "sqlmap-output.txt"}]
 #: What each key logs, in its own chain (times +07:00 on 21/11/2026, as the sample traces).
 SCRIPT: dict[str, list[dict[str, Any]]] = {
     "red-a": [
@@ -122,7 +81,7 @@ SCRIPT: dict[str, list[dict[str, Any]]] = {
          "system": "cong-dvc", "at": "2026-11-21T01:58:00+07:00", "outcome": "success"},
         {"kind": "finding", "finding_id": "F1", "title": "SQL injection <b>tra cứu hồ sơ</b>",
          "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-         "criteria": {"resources": "high", "data": "high", "users": "low"}, "evidence": EVIDENCE,
+         "criteria": {"resources": "high", "data": "high", "users": "low"},
          "steps": ["s1-sqli"], "host": "dvc-web01", "system": "cong-dvc",
          "at": "2026-11-21T02:00:00+07:00"},
         {"kind": "attack", "step_id": "s2-webshell", "technique": "T1505.003", "host": "dvc-web01",
@@ -149,31 +108,70 @@ SCRIPT: dict[str, list[dict[str, Any]]] = {
     ],
     "onsite-a": [
         {"kind": "contain", "at": "2026-11-21T04:00:00+07:00", "host": "dvc-web01",
-         "system": "cong-dvc", "step_ids": ["s1-sqli", "s2-webshell"], "action": "chặn 203.0.113.0/24"},
+         "step_ids": ["s1-sqli", "s2-webshell"], "action": "chặn 203.0.113.0/24"},
         {"kind": "contain", "at": "2026-11-22T06:00:00+07:00", "host": "dvc-web01",
-         "system": "cong-dvc", "step_ids": ["s6-deface"], "action": "khôi phục trang chủ"},
+         "step_ids": ["s6-deface"], "action": "khôi phục trang chủ"},
     ],
 }  # fmt: skip
 
 
+def command(entry: dict[str, Any]) -> list[str]:
+    """The ``socctl drill`` arguments that log one scripted entry."""
+    fields = dict(entry)
+    kind = fields.pop("kind")
+    if kind == "validate":
+        return ["finding", "validate", DRILL, fields["finding_id"], "--verdict",
+                fields["verdict"], "--reason", fields["reason"]]  # fmt: skip
+    args: list[str] = []
+    for name, value in fields.items():
+        option = OPTIONS.get(name, "--" + name.replace("_", "-"))
+        if name == "criteria":
+            for criterion, grade in value.items():
+                args += [f"--{criterion}", grade]
+        elif isinstance(value, list):
+            for item in value:
+                args += [option, item]
+        else:
+            args += [option, value]
+    if kind == "close":
+        return ["close", DRILL, *args]
+    prefix = ["finding", "add"] if kind == "finding" else ["log", kind]
+    return [*prefix, DRILL, *args]
+
+
+#: Entry fields whose option is not ``--<field>``.
+OPTIONS = {
+    "step_id": "--step",
+    "step_ids": "--step",
+    "steps": "--step",
+    "finding_id": "--id",
+    "cvss_vector": "--cvss",
+    "evidence": "--evidence",
+}
+
+
 def log(ws: Path, keys: Path, slug: str, entries: list[dict[str, Any]]) -> None:
-    workspace = Workspace(ws)
-    fingerprint = load_trust(workspace).get(slug).entry.fingerprint
-    key = load_private_key(keys / f"{slug}.pem")
-    team, role = TEAMS[slug]
-    for fields in entries:
-        append_entry(
-            workspace,
-            slug,
-            key,
-            {"drill": DRILL, "author": fingerprint, "role": role, "team": team, **fields},
-        )
+    """Log the entries one after the other with ``socctl drill``, as that key's holder."""
+    for entry in entries:
+        args = [str(a) for a in command(entry)]
+        run = subprocess.run(
+            [sys.executable, "-m", "socctl", "--workspace", str(ws), "drill", *args,
+             "--key", str(keys / f"{slug}.pem")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, f"{slug}: {args}: {run.stderr}"
 
 
 def run_drill(ws: Path, keys: Path) -> None:
-    """Every team logs at the same time, each key in its own chain; then the controller."""
-    with ThreadPoolExecutor(len(SCRIPT)) as pool:
-        for future in [pool.submit(log, ws, keys, slug, items) for slug, items in SCRIPT.items()]:
+    """Every team logs at the same time, each key in its own process; then the controller."""
+    evidence = ws.parent / "sqlmap-output.txt"
+    evidence.write_text("[INFO] parameter 'maHoSo' is vulnerable\n", encoding="utf-8")
+    script = {
+        slug: [{**e, "evidence": [str(evidence)]} if e["kind"] == "finding" else e for e in items]
+        for slug, items in SCRIPT.items()
+    }
+    with ThreadPoolExecutor(len(script)) as pool:
+        for future in [pool.submit(log, ws, keys, slug, items) for slug, items in script.items()]:
             future.result()
     log(
         ws,
