@@ -163,7 +163,7 @@ class _Places:
         """The alert's host, else the target host its source file is named after."""
         if alert.host:
             return alert.host
-        path = str(alert.source.get("path") or "").lower()
+        path = str(alert.source.get("path") or _file_path(alert.event) or "").lower()
         parts = Path(path).parts
         for host in self.target_hosts:
             for part in parts:
@@ -274,11 +274,32 @@ def covering_rules(ruleset: RuleSet, technique: str) -> list[CoveringRule]:
     return sorted(found.values(), key=lambda r: (r.title, r.rule_id))
 
 
+def _file_path(event: dict[str, Any]) -> str | None:
+    """The ``log.file.path`` of a cluster document (nested as ingested, or dotted)."""
+    nested = ((event.get("log") or {}).get("file") or {}).get("path")
+    return nested or event.get("log.file.path")
+
+
 def _detect(
     ws: Workspace, spec: DrillSpec, ruleset: RuleSet, end: datetime
 ) -> tuple[list[Alert], str]:
     """The alerts of the drill's logs over the window (the end stretched by the tolerance)."""
     lookup = HostIndex.from_workspace(ws).lookup
+    if spec.logs.index and ws.settings.detection.store == "elasticsearch":
+        from socctl.store.cluster.client import open_client
+        from socctl.store.cluster.store import detect
+
+        settings = ws.settings.elasticsearch
+        found = detect(
+            open_client(settings),
+            spec.logs.index,
+            ruleset,
+            (spec.window.start, end),
+            batch=settings.batch_size,
+            lookup=lookup,
+        )
+        ruleset.errors.extend(found.failed)
+        return found.alerts, f"cluster index {spec.logs.index}"
     if spec.logs.index:
         from socctl.detection.continuous import IndexDetection
         from socctl.store import open_store

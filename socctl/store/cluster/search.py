@@ -26,8 +26,11 @@ from socctl.timeutil import parse_time
 
 #: Hits per page of one rule.
 PAGE = 1_000
-#: Fields fetched with every hit, beside the time field and the ones the query names.
-ALERT_FIELDS = (*HOST_FIELDS, *USER_FIELDS, *IP_FIELDS, "event.code", "event.kind", "message")
+#: Fields fetched with every hit, beside the time field and the ones the query names (the log
+#: file's path places an alert without a host, e.g. of a web access log, on its host).
+ALERT_FIELDS = (
+    *HOST_FIELDS, *USER_FIELDS, *IP_FIELDS, "event.code", "event.kind", "message", "log.file.path"
+)  # fmt: skip
 
 
 @dataclass
