@@ -10,6 +10,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
 from socctl.drills.journal import Entry, Impact, Outcome, Verdict, chain_path, verify_journal
+from socctl.drills.playbook import engagement_ids, load_engagement, load_scenario, scenario_ids
 from socctl.drills.run import DrillLog, start_drill
 from socctl.drills.spec import drill_ids, load_spec
 from socctl.errors import InputError
@@ -266,6 +267,52 @@ def list_drills(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
     emit(rows, fmt, None, ["id", "title", "status", "start", "end", "systems"])
 
 
+def scenarios(
+    ctx: typer.Context,
+    scenario_id: str | None = typer.Argument(None, metavar="[ID]", help="One scenario's steps."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """The drill scenarios (shipped and the workspace's), or one scenario's steps."""
+    ws = state(ctx).workspace()
+    if scenario_id is None:
+        rows: list[dict[str, object]] = []
+        for item in scenario_ids(ws):
+            scenario = load_scenario(ws, item)
+            techniques = ", ".join(step.technique for step in scenario.steps)
+            rows.append({"id": scenario.id, "version": scenario.version,
+                         "title": scenario.title, "steps": len(scenario.steps),
+                         "techniques": techniques})  # fmt: skip
+        emit(rows, fmt, None, ["id", "version", "title", "steps", "techniques"])
+        return
+    scenario = load_scenario(ws, scenario_id)
+    steps = [
+        {"step": step.id, "tactic": step.tactic, "technique": step.technique,
+         "target_kind": step.target_kind, "severity": step.severity, "title": step.title,
+         "expected_detections": ", ".join(step.expected_detections)}
+        for step in scenario.steps
+    ]  # fmt: skip
+    emit(steps, fmt, None, title=f"{scenario.id} {scenario.version}: {scenario.title}")
+
+
+def engagements(ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
+    """The rules of engagement (shipped and the workspace's)."""
+    ws = state(ctx).workspace()
+    rows = []
+    for item in engagement_ids(ws):
+        rules = load_engagement(ws, item)
+        rows.append(
+            {
+                "id": rules.id,
+                "version": rules.version,
+                "title": rules.title,
+                "max_depth": rules.max_depth,
+                "excluded_techniques": ", ".join(rules.excluded_techniques),
+                "out_of_scope_hosts": ", ".join(rules.out_of_scope_hosts),
+            }
+        )
+    emit(rows, fmt, None)
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the ``drill`` group."""
     app.command("start")(start)
@@ -275,3 +322,5 @@ def register(app: typer.Typer) -> None:
     app.command("close")(close)
     app.command("verify")(verify)
     app.command("list")(list_drills)
+    app.command("scenarios")(scenarios)
+    app.command("engagements")(engagements)

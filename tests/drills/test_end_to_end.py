@@ -20,6 +20,8 @@ from socctl.workspace import Workspace
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws, keys = build(tmp_path_factory.mktemp("drill"))
+    plan = ok(cli(ws, "drill", "plan", "--year", "2027", "-f", "csv")).stdout
+    assert {row.split(",")[0] for row in plan.splitlines()[1:]} == {"cong-dvc", "mang-ttdl"}
     start(ws, keys, str(REPO / "samples"))
     run_drill(ws, keys)
     return ws

@@ -215,3 +215,17 @@ def test_the_scripted_drill_verifies(drill: tuple[Path, Path]) -> None:
     run = socctl(ws, "drill", "verify", DRILL)
     assert run.returncode == 0, run.stderr
     assert "15 entries in 5 chain(s), all signed and in order" in run.stderr
+
+
+def test_scenarios_and_rules_of_engagement_are_listed(started: tuple[Path, Path]) -> None:
+    ws, _ = started
+    listed = socctl(ws, "drill", "scenarios", "-f", "csv")
+    assert listed.returncode == 0, listed.stderr
+    ids = [line.split(",")[0] for line in listed.stdout.splitlines()[1:]]
+    assert ids == ["phishing-ad", "portal-web-attack", "ransomware-precursors",
+                   "vpn-credential-stuffing"]  # fmt: skip
+    steps = socctl(ws, "drill", "scenarios", "portal-web-attack", "-f", "csv")
+    assert "exploit,initial-access,T1190" in steps.stdout
+    refused(socctl(ws, "drill", "scenarios", "nope"), 3, "nope")
+    rules = socctl(ws, "drill", "engagements", "-f", "csv")
+    assert rules.stdout.startswith("id,version,title,max_depth") and "T1486" in rules.stdout
