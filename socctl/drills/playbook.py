@@ -353,7 +353,8 @@ def _available(ws: Workspace | None, folder: str) -> list[str]:
     return sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.yaml")})
 
 
-def _path(ws: Workspace | None, folder: str, item_id: str, what: str) -> Path:
+def playbook_path(ws: Workspace | None, folder: str, item_id: str, what: str) -> Path:
+    """``playbooks/<folder>/<id>.yaml`` of the workspace if there is one, else the shipped one."""
     name = f"{item_id}.yaml"
     if ws is not None:
         local = ws.playbooks_dir / folder / name
@@ -372,12 +373,12 @@ def _path(ws: Workspace | None, folder: str, item_id: str, what: str) -> Path:
 
 def scenario_path(ws: Workspace | None, scenario_id: str) -> Path:
     """The workspace's ``playbooks/scenarios/<id>.yaml`` if there is one, else the shipped one."""
-    return _path(ws, SCENARIO_DIR, scenario_id, "scenario")
+    return playbook_path(ws, SCENARIO_DIR, scenario_id, "scenario")
 
 
 def engagement_path(ws: Workspace | None, engagement_id: str) -> Path:
     """The workspace's ``playbooks/engagement/<id>.yaml`` if there is one, else the shipped one."""
-    return _path(ws, ENGAGEMENT_DIR, engagement_id, "rules of engagement")
+    return playbook_path(ws, ENGAGEMENT_DIR, engagement_id, "rules of engagement")
 
 
 def _check_id(path: Path, found: str, wanted: str) -> None:

@@ -17,8 +17,8 @@ from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socctl.errors import InputError, NotFoundError
-from socctl.resources import content_dir
+from socctl.drills.playbook import playbook_path
+from socctl.errors import InputError
 from socctl.storage.yamlio import load_model
 from socctl.workspace import Workspace
 
@@ -147,19 +147,7 @@ def cvss_score(vector: str) -> tuple[float, str]:
 
 def model_path(ws: Workspace | None, model_id: str) -> Path:
     """The workspace's ``playbooks/scoring/<id>.yaml`` if there is one, else the shipped one."""
-    name = f"{model_id}.yaml"
-    if ws is not None:
-        local = ws.playbooks_dir / SCORING_DIR / name
-        if local.is_file():
-            return local
-    shipped = content_dir("playbooks") / SCORING_DIR / name
-    if not shipped.is_file():
-        raise NotFoundError(
-            f"no scoring model '{model_id}'",
-            path=shipped,
-            hint="see playbooks/scoring/ for the models, or add yours to the workspace's playbooks/scoring/",
-        )
-    return shipped
+    return playbook_path(ws, SCORING_DIR, model_id, "scoring model")
 
 
 def load_scoring(ws: Workspace | None, model_id: str, version: str | None = None) -> ScoringModel:
