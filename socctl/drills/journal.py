@@ -250,18 +250,7 @@ ProblemKind = Literal[
 class Problem:
     """One thing wrong with a journal, where it is: ``file:line`` and author+seq."""
 
-    kind: Literal[
-        "edited",
-        "removed",
-        "reordered",
-        "replayed",
-        "forged",
-        "unknown-key",
-        "wrong-role",
-        "broken-chain",
-        "malformed",
-        "spec",
-    ]
+    kind: ProblemKind
     path: str
     line: int | None
     message: str
