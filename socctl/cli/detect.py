@@ -345,10 +345,6 @@ def run(
         from socctl.cli.detect_cluster import cluster_url
 
         url = cluster_url(ws, cluster)
-    if url is not None and interval is not None:
-        raise UsageError(
-            "--every is not available with a cluster", hint="run once with --since or --from"
-        )
     if index is not None and ws is not None and url is None:
         from socctl.store import open_store
 
@@ -371,6 +367,14 @@ def run(
     if index is not None and ws is not None:
         from socctl.detection.continuous import IndexDetection
         from socctl.store.alerts import AlertStore
+
+    if interval is not None and url is not None and ws is not None and index is not None:
+        from socctl.cli.detect_cluster import watch_cluster
+
+        timing = (interval, parse_duration(lookback or "1m"))
+        rendering = (fields, span, fmt)
+        watch_cluster(ws, url, index, ruleset, begin, timing, (pipeline, lookup, lang), rendering)
+        return
 
     if interval is not None and ws is not None and index is not None:
         detection = IndexDetection(store, index, ruleset, AlertStore(ws, store), lookup)

@@ -11,7 +11,7 @@ document for rules a correlation references, whose group-by fields are read from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,14 +81,21 @@ def run_queries(
     whole: frozenset[str] = frozenset(),
     page: int = PAGE,
     on_batch: Callable[[int, int], None] | None = None,
+    starts: Mapping[str, datetime | None] | None = None,
+    on_done: Callable[[list[str]], None] | None = None,
 ) -> Iterator[tuple[RuleQuery, Event] | RuleLoadError]:
     """Every hit of every query in the window, as (query, event), rule after rule as their pages
     arrive; a rule the cluster refuses (a query it cannot parse) comes as a
     :class:`RuleLoadError` and the others go on. ``whole`` holds the keys of rules whose hits
-    keep their whole document. ``on_batch(done, total)`` follows the first round."""
+    keep their whole document. ``on_batch(done, total)`` follows the first round. ``starts``
+    gives some rules (by key) their own start of the window. ``on_done(keys)`` is called after
+    each msearch with the keys of the rules whose every hit has been yielded."""
     start, end = window
+    own = starts or {}
     bodies = {
-        q.rule.key: search_body(q, time_field, start, end, whole=q.rule.key in whole)
+        q.rule.key: search_body(
+            q, time_field, own.get(q.rule.key, start), end, whole=q.rule.key in whole
+        )
         for q in queries
     }
     sort = [{time_field: "asc"}, client.tiebreak]
@@ -106,6 +113,7 @@ def run_queries(
                     if item.after is not None:
                         body["search_after"] = item.after
                     searches.append(body)
+                finished: list[str] = []
                 for item, answer in zip(chunk, client.msearch(searches), strict=True):
                     if "error" in answer:
                         yield _refused(item.query, answer["error"], client.url)
@@ -116,6 +124,10 @@ def run_queries(
                         yield item.query, to_event(hit, time_field)
                     if len(hits) == page:
                         following.append(_Pending(item.query, hits[-1]["sort"]))
+                    else:
+                        finished.append(item.query.rule.key)
+                if on_done is not None:
+                    on_done(finished)
                 if first_round:
                     done += len(chunk)
                     if on_batch is not None:

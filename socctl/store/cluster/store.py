@@ -8,12 +8,13 @@ order (the cluster's query languages are not used for them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from socctl.detection.alerts import Alert, Lookup, build_alerts
+from socctl.detection.continuous import Interrupted
 from socctl.detection.correlation import CorrelationEngine
 from socctl.detection.event import Event
 from socctl.detection.match import Match
@@ -66,6 +67,24 @@ def index_time_field(mapping: dict[str, Any], index: str) -> str:
     )
 
 
+#: Called with the alerts of rules whose every hit has been read, and those rules: the alerts
+#: are kept, then the rules' checkpoints.
+Commit = Callable[[list[Alert], list[LoadedRule]], None]
+
+
+def group_starts(
+    starts: Mapping[str, datetime | None], together: Iterable[str]
+) -> dict[str, datetime | None]:
+    """``starts`` with every key of ``together`` given the earliest start among them (a missing
+    or ``None`` start means the whole index)."""
+    keys = list(together)
+    if not keys:
+        return dict(starts)
+    values = [starts.get(k) for k in keys]
+    earliest = None if any(v is None for v in values) else min(v for v in values if v)
+    return {**starts, **dict.fromkeys(keys, earliest)}
+
+
 def detect(
     client: ClusterClient,
     index: str,
@@ -76,9 +95,19 @@ def detect(
     batch: int | None = None,
     lookup: Lookup | None = None,
     progress: Callable[[int, int], None] | None = None,
+    starts: Mapping[str, datetime | None] | None = None,
+    commit: Commit | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ClusterRun:
     """Run ``ruleset`` over ``index`` (a name or pattern) in ``window``; the alerts in time
-    order. Rules the backend or the cluster cannot run are in ``failed``, with the reason."""
+    order. Rules the backend or the cluster cannot run are in ``failed``, with the reason.
+
+    ``starts`` (rule key to start) overrides the window's start rule by rule; the rules a
+    correlation references and the correlations take the earliest start among them, so the
+    correlation engine sees their events in one stretch. With ``commit``, the alerts of each
+    msearch's finished rules are committed as soon as their hits are read (the correlations and
+    their rules at the end), and ``stop()`` is looked at between two commits (it raises
+    :class:`~socctl.detection.continuous.Interrupted`; what was committed stays)."""
     mapping = client.mapping(index)
     if not mapping:
         raise UsageError(
@@ -93,8 +122,23 @@ def detect(
         ruleset.correlations, ruleset.detection_rules, ruleset.event_field_names
     )
     run.correlations = len(ruleset.correlations)
-    matches: list[Match] = []
+    if starts is not None:
+        together = [*engine.referenced, *(c.key for c in ruleset.correlations)]
+        starts = group_starts(starts, together)
+    rules = {q.rule.key: q.rule for q in conversion.queries}
+    pending: dict[str, list[Match]] = {}
     correlated: list[tuple[LoadedRule, Event]] = []
+
+    def done(keys: list[str]) -> None:
+        if commit is None:
+            return
+        ready = [k for k in keys if k not in engine.referenced]
+        alerts = list(build_alerts((m for k in ready for m in pending.pop(k, [])), "index", lookup))
+        run.alerts.extend(alerts)
+        commit(alerts, [rules[k] for k in ready])
+        if stop is not None and stop():
+            raise Interrupted
+
     for item in run_queries(
         client,
         index,
@@ -104,6 +148,8 @@ def detect(
         batch=run.batch,
         whole=engine.referenced,
         on_batch=progress,
+        starts=starts,
+        on_done=done,
     ):
         if isinstance(item, RuleLoadError):
             run.failed.append(item)
@@ -112,15 +158,24 @@ def detect(
         run.hits += 1
         key = query.rule.key
         if key not in engine.silent:
-            matches.append(Match(query.rule.info, [event]))
+            pending.setdefault(key, []).append(Match(query.rule.info, [event]))
         if key in engine.referenced:
             correlated.append((query.rule, event))
     correlated.sort(key=lambda pair: pair[1].timestamp or _OLDEST)
+    matches = [m for ms in pending.values() for m in ms]
     for rule, event in correlated:
         matches.extend(engine.add(rule, event))
     matches.extend(engine.flush())
-    refused = len(run.failed) - len(conversion.failed)
-    run.rules = len(conversion.queries) - refused + run.correlations
-    run.alerts = list(build_alerts(matches, "index", lookup))
+    rest = list(build_alerts(matches, "index", lookup))
+    run.alerts.extend(rest)
+    if commit is not None:
+        # The correlations are complete only when every rule they reference ran.
+        refused = {e.rule_id for e in run.failed}
+        last = [rules[k] for k in engine.referenced if k in rules]
+        whole = len(last) == len(engine.referenced) and not refused & {r.info.id for r in last}
+        last += [c for c in ruleset.correlations if c.key not in ruleset.failed_keys]
+        commit(rest, last if whole else [])
+    refused_count = len(run.failed) - len(conversion.failed)
+    run.rules = len(conversion.queries) - refused_count + run.correlations
     run.requests = dict(client.requests)
     return run
