@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socctl.drills.history import last_drills
@@ -30,6 +30,9 @@ from socctl.inventory.workdays import is_working_day
 from socctl.storage import atomic_write
 from socctl.storage.yamlio import dump_yaml, load_model
 from socctl.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 PLANNING_NAME = "planning.yaml"
 PLAN_NAME = "plan.yaml"
@@ -271,6 +274,8 @@ def _solve(
     optional: bool = False,
 ) -> _Solved:
     """Solve the schedule; ``optional`` lets drills drop out and maximises the ones kept."""
+    from ortools.sat.python import cp_model  # slow to import: only when planning
+
     model = cp_model.CpModel()
     day_intervals, week_intervals, starts, present = [], [], {}, {}
     week_last_tables: dict[int, list[int]] = {}
