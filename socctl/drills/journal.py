@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -27,12 +30,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from socctl.drills.checked import CheckedLines
 from socctl.drills.spec import (
     JOURNAL_DIR,
     SIGNATURE_NAME,
     SPEC_NAME,
     AwareDatetime,
     DrillSpec,
+    Team,
     TeamRole,
     drill_dir,
     load_spec,
@@ -203,6 +208,7 @@ Entry = Annotated[
     Field(discriminator="kind"),
 ]
 ENTRY_ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
+ENTRIES_ADAPTER: TypeAdapter[list[Entry]] = TypeAdapter(list[Entry])
 E = TypeVar("E", bound=_Entry)
 
 
@@ -396,7 +402,7 @@ def append_entry(
     return ENTRY_ADAPTER.validate_python(plain)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     line: int
     seq: int
@@ -406,6 +412,16 @@ class _Record:
     entry: Entry | None
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A line whose signature is to be checked; ``hash`` is known when it was remembered."""
+
+    record: _Record
+    fields: dict[str, Any]
+    raw: bytes
+    remembered: bool
+
+
 @dataclass
 class _Chain:
     slug: str
@@ -413,33 +429,85 @@ class _Chain:
     fingerprint: str | None
     records: list[_Record] = field(default_factory=list)
     by_seq: dict[int, _Record] = field(default_factory=dict)
+    team: Team | None = None
+    public_key: str = ""
+    data: bytes = b""
+    pending: list[_Pending] = field(default_factory=list)
 
 
-def _check_signatures(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """Ed25519 checks of (public key, signature, payload); in worker processes when many."""
-    if len(items) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return _verify_batch(items)
-    from concurrent.futures import ProcessPoolExecutor
-
-    workers = min(os.cpu_count() or 1, 8)
-    size = -(-len(items) // workers)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(workers) as pool:
-        return [ok for chunk in pool.map(_verify_batch, chunks) for ok in chunk]
-
-
-def _verify_batch(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    keys: dict[bytes, Ed25519PublicKey] = {}
+def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[tuple[str, bool]]:
+    """For lines already read as signed entries: each entry's hash and whether its signature
+    is the key's over the entry (the canonical JSON without the signature)."""
+    if not lines:
+        return []
+    key = Ed25519PublicKey.from_public_bytes(raw_key)
     results = []
-    for raw_key, signature, payload in items:
-        key = keys.get(raw_key)
-        if key is None:
-            key = keys[raw_key] = Ed25519PublicKey.from_public_bytes(raw_key)
+    for line in lines:
+        fields = orjson.loads(line)
+        signature = base64.b64decode(fields.pop("signature"), validate=True)
+        payload = payload_bytes(fields)
         try:
             key.verify(signature, payload)
-            results.append(True)
+            ok = True
         except InvalidSignature:
-            results.append(False)
+            ok = False
+        results.append((entry_hash(payload), ok))
+    return results
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Signatures:
+    """The signature checks of a verification: in worker processes when there are many, in
+    chunks, while this process goes on with the fields of the entries."""
+
+    def __init__(self, jobs: list[tuple[bytes, list[bytes]]]) -> None:
+        total = sum(len(lines) for _, lines in jobs)
+        workers = min(_workers(), 8)
+        self._pool: Any = None
+        self._futures: list[Any] = []
+        self._jobs = jobs
+        if total < PARALLEL_FROM or workers < 2:
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = ProcessPoolExecutor(workers)
+        size = max(1_000, -(-total // (workers * 8)))
+        for raw_key, lines in jobs:
+            self._futures.append(
+                [
+                    self._pool.submit(_check_lines, raw_key, lines[i : i + size])
+                    for i in range(0, len(lines), size)
+                ]
+            )
+
+    def results(self) -> list[list[tuple[str, bool]]]:
+        """By job, the (hash, valid) of each line."""
+        if self._pool is None:
+            return [_check_lines(raw_key, lines) for raw_key, lines in self._jobs]
+        try:
+            return [[r for f in futures for r in f.result()] for futures in self._futures]
+        finally:
+            self._pool.shutdown()
+
+
+def _validate(items: list[dict[str, Any]]) -> list[Entry | ValidationError]:
+    """Each item as an entry, or the reason it is not one (all at once while all are fine)."""
+    try:
+        return list(ENTRIES_ADAPTER.validate_python(items))
+    except ValidationError:
+        pass
+    results: list[Entry | ValidationError] = []
+    for item in items:
+        try:
+            results.append(ENTRY_ADAPTER.validate_python(item))
+        except ValidationError as exc:
+            results.append(exc)
     return results
 
 
@@ -479,45 +547,45 @@ class _Checker:
                 "spec", sig_path, None, f"signed by {signer.slug}, not a controller of the drill"
             )
 
-    def read_chain(
-        self, path: Path
-    ) -> tuple[_Chain, list[tuple[bytes, bytes, bytes]], list[tuple[_Record, dict[str, Any]]]]:
+    def read_chain(self, path: Path, checked: CheckedLines) -> _Chain:
+        """The chain's records; the lines whose signature is to be checked in ``pending``
+        (with their hash already when ``checked`` remembers them valid over the same bytes)."""
         slug = path.name[: -len(CHAIN_SUFFIX)]
         try:
             key = self.trust.get(slug)
         except InputError:
             key = None
         chain = _Chain(slug, path, key.entry.fingerprint if key else None)
-        team = self.spec.team_of(slug)
+        chain.team = self.spec.team_of(slug)
         if key is None:
             self.add(
                 "unknown-key", path, None, f"chain of '{slug}', a key this workspace does not trust"
             )
-            return chain, [], []
-        if team is None:
+            return chain
+        if chain.team is None:
             self.add("wrong-role", path, None, f"'{slug}' is not a member of any team of the drill")
-        raw_key = base64.b64decode(key.entry.public_key)
-        to_check: list[tuple[bytes, bytes, bytes]] = []
-        pending: list[tuple[_Record, dict[str, Any]]] = []
+        chain.public_key = key.entry.public_key
         with path.open("rb") as handle:
-            data = handle.read()
+            chain.data = data = handle.read()
+        known = checked.load(slug, chain.public_key, data)
         for number, line in enumerate(data.split(b"\n"), start=1):
             if not line.strip():
                 continue
             try:
                 fields = orjson.loads(line)
-                signature = base64.b64decode(fields.pop("signature"), validate=True)
+                signature = fields.pop("signature")
+                base64.b64decode(signature, validate=True)
                 seq, prev = fields["seq"], fields["prev"]
                 if not isinstance(seq, int) or not isinstance(prev, str):
                     raise TypeError
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, binascii.Error):
                 self.add("malformed", path, number, "not a signed journal entry (edited by hand?)")
                 continue
-            payload = payload_bytes(fields)
-            record = _Record(number, seq, prev, entry_hash(payload), False, None)
+            record = _Record(number, seq, prev, "", False, None)
             chain.records.append(record)
             where = f"seq {seq}"
             if fields.get("drill") != self.spec.id:
+                record.hash = entry_hash(payload_bytes(fields))
                 self.add(
                     "replayed",
                     path,
@@ -527,6 +595,7 @@ class _Checker:
                 continue
             author = fields.get("author")
             if author != chain.fingerprint:
+                record.hash = entry_hash(payload_bytes(fields))
                 other = self.fingerprints.get(str(author))
                 if other:
                     self.add(
@@ -543,23 +612,26 @@ class _Checker:
                         f"{where} is signed by {author}, a key this workspace does not trust",
                     )
                 continue
-            to_check.append((raw_key, signature, payload))
-            pending.append((record, fields))
-        return chain, to_check, pending
+            remembered = known[number - 1] if number <= len(known) else None
+            if remembered is not None:
+                record.hash = remembered
+            chain.pending.append(_Pending(record, fields, line, remembered is not None))
+        return chain
 
-    def check_entry(self, chain: _Chain, record: _Record, fields: dict[str, Any]) -> None:
+    def check_entry(
+        self, chain: _Chain, record: _Record, validated: Entry | ValidationError
+    ) -> None:
         where = f"seq {record.seq}"
-        try:
-            entry = ENTRY_ADAPTER.validate_python(fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
+        if isinstance(validated, ValidationError):
+            first = validated.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
             self.add(
                 "malformed", chain.path, record.line, f"{where}: field '{loc}': {first['msg']}"
             )
             return
+        entry = validated
         record.entry = entry
-        team = self.spec.team_of(chain.slug)
+        team = chain.team
         if team is None:
             return
         if entry.team != team.id or entry.role is not team.role:
@@ -688,44 +760,89 @@ def chain_files(ws: Workspace, drill_id: str) -> list[Path]:
     return sorted(folder.glob(f"*{CHAIN_SUFFIX}")) if folder.is_dir() else []
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the block: loading a journal makes hundreds of thousands
+    of objects and no cycles, and the collections they trigger walked all of them again and
+    again (more than the loading itself for 100,000 entries). On leaving, what was made goes
+    to the oldest generation at once (through ``gc.freeze``), rather than being walked by the
+    first young collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
 def verify_journal(ws: Workspace, drill_id: str) -> JournalCheck:
     """Check the drill's signature and every chain: signatures, authors, roles, order, links
-    and the controller's checkpoints. Problems are listed, never repaired."""
+    and the controller's checkpoints. Problems are listed, never repaired.
+
+    Signatures found valid are remembered (see :mod:`socctl.drills.checked`) for exactly the
+    bytes they were checked over: a chain that only grew since has its new lines checked."""
+    with collector_paused():
+        return _verify(ws, drill_id)
+
+
+def _verify(ws: Workspace, drill_id: str) -> JournalCheck:
     spec = load_spec(ws, drill_id)
     checker = _Checker(ws, spec)
     checker.check_spec()
-    chains: dict[str, _Chain] = {}
-    items: list[tuple[bytes, bytes, bytes]] = []
-    pending: list[tuple[_Chain, _Record, dict[str, Any]]] = []
-    for path in chain_files(ws, drill_id):
-        chain, to_check, waiting = checker.read_chain(path)
-        chains[chain.slug] = chain
-        items.extend(to_check)
-        pending.extend((chain, record, fields) for record, fields in waiting)
-    for ok, (chain, record, fields) in zip(_check_signatures(items), pending, strict=True):
-        if ok:
-            record.signed = True
-            checker.check_entry(chain, record, fields)
-        else:
-            checker.add(
-                "edited",
-                chain.path,
-                record.line,
-                f"seq {record.seq}: the signature of {chain.slug} does not match the entry (changed after signing, or forged)",
-            )
-    for chain in chains.values():
+    checked = CheckedLines(ws, drill_id)
+    chains = [checker.read_chain(path, checked) for path in chain_files(ws, drill_id)]
+    fresh = [[p for p in chain.pending if not p.remembered] for chain in chains]
+    signatures = _Signatures(
+        [
+            (base64.b64decode(c.public_key), [p.raw for p in todo])
+            for c, todo in zip(chains, fresh, strict=True)
+        ]
+    )
+    validated = [_validate([p.fields for p in chain.pending]) for chain in chains]
+    for chain, todo, results, entries_of in zip(
+        chains, fresh, signatures.results(), validated, strict=True
+    ):
+        valid: set[int] = set()
+        for pending, (digest, ok) in zip(todo, results, strict=True):
+            pending.record.hash = digest
+            if ok:
+                valid.add(pending.record.line)
+        for pending, entry in zip(chain.pending, entries_of, strict=True):
+            record = pending.record
+            if pending.remembered or record.line in valid:
+                record.signed = True
+                checker.check_entry(chain, record, entry)
+            else:
+                checker.add(
+                    "edited",
+                    chain.path,
+                    record.line,
+                    f"seq {record.seq}: the signature of {chain.slug} does not match the entry (changed after signing, or forged)",
+                )
+        if todo:
+            hashes: list[str | None] = [None] * chain.data.count(b"\n")
+            for pending in chain.pending:
+                if pending.record.signed and pending.record.line <= len(hashes):
+                    hashes[pending.record.line - 1] = pending.record.hash
+            checked.save(chain.slug, chain.public_key, chain.data, hashes)
+        chain.data = b""
+    by_slug = {chain.slug: chain for chain in chains}
+    for chain in by_slug.values():
         checker.check_order(chain)
-    checker.check_checkpoints(chains)
+    checker.check_checkpoints(by_slug)
     entries: list[Entry] = []
     heads: dict[str, Head] = {}
-    for chain in chains.values():
+    for chain in by_slug.values():
         good = [r for r in chain.records if r.entry is not None]
         entries.extend(r.entry for r in good if r.entry is not None)
         if chain.fingerprint and chain.by_seq:
             top = chain.by_seq[max(chain.by_seq)]
             heads[chain.fingerprint] = Head(seq=top.seq, hash=top.hash)
     entries.sort(key=lambda e: (e.logged_at, e.author, e.seq))
-    return JournalCheck(drill_id, checker.problems, entries, heads, len(chains))
+    return JournalCheck(drill_id, checker.problems, entries, heads, len(by_slug))
 
 
 def load_journal(ws: Workspace, drill_id: str) -> Journal:
