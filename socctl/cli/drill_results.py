@@ -10,7 +10,7 @@ from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, err_console
 from socctl.cli.report import ReportFormat
 from socctl.drills.correlate import DEFAULT_TOLERANCE, correlate, load_correlation, save_correlation
-from socctl.drills.journal import load_journal, verify_journal
+from socctl.drills.journal import collector_paused, load_journal, verify_journal
 from socctl.drills.score import ScoreSheet, score_drill
 from socctl.drills.scoring import load_scoring
 from socctl.drills.spec import DrillSpec, load_spec
@@ -49,10 +49,11 @@ def _levels(ws: Workspace, spec: DrillSpec) -> dict[str, int | None]:
 def sheet_of(ws: Workspace, drill_id: str) -> ScoreSheet:
     """The score of a drill from its verified journal and saved correlation."""
     spec = load_spec(ws, drill_id)
-    journal = load_journal(ws, drill_id)
-    correlation = load_correlation(ws, spec, journal)
-    model = load_scoring(ws, spec.scoring, spec.scoring_version)
-    return score_drill(spec, journal, correlation, model, _levels(ws, spec))
+    with collector_paused():
+        journal = load_journal(ws, drill_id)
+        correlation = load_correlation(ws, spec, journal)
+        model = load_scoring(ws, spec.scoring, spec.scoring_version)
+        return score_drill(spec, journal, correlation, model, _levels(ws, spec))
 
 
 def score_rows(sheet: ScoreSheet) -> list[dict[str, object]]:
@@ -147,7 +148,7 @@ def register(app: typer.Typer) -> None:
         """Score the drill: teams, systems, ATT&CK tactics, detection rate and times."""
         sheet = sheet_of(state(ctx).workspace(), drill_id)
         if fmt is Format.json:
-            emit_document(sheet.to_dict(), fmt, output)
+            emit_document(sheet, fmt, output)  # orjson writes the dataclasses as to_dict does
             return
         title = (
             f"Drill {sheet.drill_id} · model {sheet.model_id} {sheet.model_version} · "
