@@ -3,6 +3,7 @@ remembered ever hides tampering (each kind still found and named, in worker proc
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -172,3 +173,23 @@ def test_records_of_another_user_are_ignored(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
     assert verify(ws, checked).ok
     assert checked[-1] == total_lines(ws)
+
+
+def test_signature_checks(ws: Path) -> None:
+    """Valid, one bit changed, too short, another key's: only the first passes."""
+    path = ws / "drills" / DRILL / "journal" / "red-a.jsonl"
+    line = path.read_bytes().splitlines()[0]
+    fields = orjson.loads(line)
+    signature = base64.b64decode(fields["signature"])
+    flipped = bytes([signature[0] ^ 1]) + signature[1:]
+    variants = [
+        line,
+        orjson.dumps({**fields, "signature": base64.b64encode(flipped).decode()}),
+        orjson.dumps({**fields, "signature": base64.b64encode(signature[:32]).decode()}),
+    ]
+    trust = load_trust(Workspace(ws))
+    own, other = (base64.b64decode(trust.get(s).entry.public_key) for s in ("red-a", "red-b"))
+    results = journal._check_lines(own, variants)
+    assert [ok for _, ok in results] == [True, False, False]
+    assert len({digest for digest, _ in results}) == 1  # the hash leaves out the signature
+    assert journal._check_lines(other, [line]) == [(results[0][0], False)]
