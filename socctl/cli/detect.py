@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console, is_stdout
+from socctl.cli.output import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    emit,
+    emit_ndjson,
+    err_console,
+    is_stdout,
+)
 from socctl.detection.alerts import (
     LEVELS,
     SUMMARY_COLUMNS,
@@ -238,7 +246,10 @@ def _output(
 ) -> None:
     """Print the alerts in time order; ``counted`` (with ``--suppress``) adds the count column."""
     ordered = sorted(alerts, key=lambda a: (a.timestamp is None, a.timestamp or ""))
-    if fmt in (Format.json, Format.ndjson):  # written by orjson: events already serialized
+    if fmt is Format.ndjson:  # written as the alerts' dicts are made, one batch at a time
+        emit_ndjson((a.to_dict(for_orjson=True) for a in ordered), output)
+        return
+    if fmt is Format.json:  # written by orjson: events already serialized
         emit([a.to_dict(for_orjson=True) for a in ordered], fmt, output)
         return
     data = [a.to_dict() for a in ordered]

@@ -59,6 +59,23 @@ def json_records(rows: Sequence[Mapping[str, Any]], fmt: Format) -> bytes:
     return b"".join([_json_bytes(row, orjson.OPT_APPEND_NEWLINE) for row in rows])
 
 
+def emit_ndjson(rows: Iterable[Mapping[str, Any]], output: Path | None = None) -> None:
+    """Write records as JSON lines while they come (the same bytes as :func:`emit` with
+    ``ndjson``): no list of every record's dict and no one buffer of the whole output."""
+    with open_output(output) as out:
+        lines: list[bytes] = []
+        for row in rows:
+            lines.append(_json_bytes(row, orjson.OPT_APPEND_NEWLINE))
+            if len(lines) >= NDJSON_BATCH:
+                out.write(b"".join(lines))
+                lines.clear()
+        out.write(b"".join(lines))
+
+
+#: Records serialized before each write of :func:`emit_ndjson`.
+NDJSON_BATCH = 256
+
+
 def to_json(data: Any, *, pretty: bool = True) -> str:
     return _json_bytes(data, orjson.OPT_INDENT_2 if pretty else 0).decode("utf-8")
 
@@ -156,6 +173,12 @@ def emit(
         return
     text = render_rows(rows, fmt, columns, title=title, headers=headers, plain=True)
     write_text(text, output)
+
+
+def document_bytes(data: Any, fmt: Format) -> bytes:
+    """One JSON-able object as ``emit_document`` writes it, as UTF-8 bytes."""
+    option = orjson.OPT_INDENT_2 if fmt is not Format.ndjson else 0
+    return _json_bytes(data, option | orjson.OPT_APPEND_NEWLINE)
 
 
 def emit_document(data: Any, fmt: Format, output: Path | None = None) -> None:
