@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, emit_document, err_console
+from socctl.cli.output import (
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    Format,
+    document_bytes,
+    emit,
+    err_console,
+    open_output,
+)
 from socctl.cli.report import ReportFormat
 from socctl.drills.correlate import DEFAULT_TOLERANCE, correlate, load_correlation, save_correlation
 from socctl.drills.journal import collector_paused, load_journal, verify_journal
@@ -148,7 +156,9 @@ def register(app: typer.Typer) -> None:
         """Score the drill: teams, systems, ATT&CK tactics, detection rate and times."""
         sheet = sheet_of(state(ctx).workspace(), drill_id)
         if fmt is Format.json:
-            emit_document(sheet, fmt, output)  # orjson writes the dataclasses as to_dict does
+            # orjson writes the dataclasses as to_dict gives them, tens of MB: bytes straight out
+            with open_output(output) as handle:
+                handle.write(document_bytes(sheet, fmt))
             return
         title = (
             f"Drill {sheet.drill_id} · model {sheet.model_id} {sheet.model_version} · "
