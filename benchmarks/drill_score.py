@@ -1,9 +1,14 @@
-"""``drill score`` on a synthetic 12-day drill of 100,000 journal entries (target: under 5 s).
+"""``drill verify`` and ``drill score`` on a synthetic 12-day drill of 100,000 journal entries
+(target: each under 5 s).
 
 Builds (in a temporary folder) a workspace with two example systems and five keys, a signed
 drill over the shipped samples, and five signed, hash-chained chains written in one pass (red:
-attacks and findings; blue: detections, reports, containments; controller: verdicts), then runs
-``drill correlate`` once and times ``drill score`` from outside the process, as a user runs it.
+attacks and findings; blue: detections, reports, containments; controller: verdicts), then, from
+outside the process as a user runs them: ``drill verify`` once with nothing remembered (every
+signature checked), ``drill verify`` again (the checks remembered for the same bytes), ``drill
+correlate`` once, ``drill score``, and ``drill verify`` after 1 % more entries were appended to
+one chain (only those checked). This user's cache (the secret of the remembered checks) is a
+folder of the temporary one.
 
     .venv/bin/python benchmarks/drill_score.py [--entries 100000] [--runs 3]
 """
@@ -12,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
+import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,7 +37,13 @@ sys.path.insert(0, str(REPO / "tests" / "drills"))
 
 from scripted_drill import DRILL, TEAMS, build, start  # noqa: E402
 
-from socctl.drills.journal import ENTRY_ADAPTER, GENESIS, entry_hash, payload_bytes  # noqa: E402
+from socctl.drills.journal import (  # noqa: E402
+    ENTRY_ADAPTER,
+    GENESIS,
+    entry_hash,
+    payload_bytes,
+    read_head,
+)
 from socctl.trust.keys import load_private_key  # noqa: E402
 from socctl.trust.signing import canonical_bytes  # noqa: E402
 from socctl.trust.store import load_trust  # noqa: E402
@@ -82,8 +96,11 @@ def synthetic(total: int) -> dict[str, list[dict[str, Any]]]:
     return by_key
 
 
-def write_chains(ws: Path, keys: Path, by_key: dict[str, list[dict[str, Any]]]) -> int:
-    """Sign and chain every key's entries as the journal does, in one write per chain."""
+def write_chains(
+    ws: Path, keys: Path, by_key: dict[str, list[dict[str, Any]]], *, append: bool = False
+) -> int:
+    """Sign and chain every key's entries as the journal does, in one write per chain (after
+    the chain's existing entries when ``append``)."""
     workspace = Workspace(ws)
     trust = load_trust(workspace)
     folder = ws / "drills" / DRILL / "journal"
@@ -98,8 +115,11 @@ def write_chains(ws: Path, keys: Path, by_key: dict[str, list[dict[str, Any]]]) 
             "role": role,
             "team": team,
         }
-        prev, lines = GENESIS, []
-        for seq, fields in enumerate(items, start=1):
+        path = folder / f"{slug}.jsonl"
+        head = read_head(path) if append else None
+        prev, first = (head.hash, head.seq + 1) if head else (GENESIS, 1)
+        lines = []
+        for seq, fields in enumerate(items, start=first):
             body = {**base, **fields, "seq": seq, "prev": prev, "logged_at": START.isoformat()}
             plain = ENTRY_ADAPTER.validate_python(body).model_dump(
                 mode="json", exclude={"signature"}
@@ -109,19 +129,43 @@ def write_chains(ws: Path, keys: Path, by_key: dict[str, list[dict[str, Any]]]) 
             prev = entry_hash(payload)
             plain["signature"] = base64.b64encode(key.sign(payload)).decode("ascii")
             lines.append(payload_bytes(plain))
-        (folder / f"{slug}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+        with path.open("ab" if append else "wb") as handle:
+            handle.write(b"\n".join(lines) + b"\n")
         written += len(items)
     return written
 
 
+#: CPU seconds (user + system) of each socctl command, its worker processes included.
+CPU: list[float] = []
+
+
 def socctl(ws: Path, *args: str) -> float:
+    """Seconds a socctl command takes (its CPU seconds go to ``CPU``); its messages (correlate
+    lists every missed step) are shown only when it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run(
+    run = subprocess.run(
         [sys.executable, "-m", "socctl", "--workspace", str(ws), *args],
-        check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
-    return time.perf_counter() - began
+    took = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    if run.returncode != 0:
+        sys.exit(f"socctl {' '.join(args)} failed ({run.returncode}):\n{run.stderr[-2000:]}")
+    return took
+
+
+def cpu(runs: int = 1) -> str:
+    """CPU seconds of the last ``runs`` commands (their median)."""
+    return f"CPU {statistics.median(CPU[-runs:]):.2f} s"
+
+
+def median(times: list[float]) -> str:
+    return f"median {statistics.median(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)})"
 
 
 def main() -> None:
@@ -130,15 +174,34 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="socctl-drill-score-") as tmp:
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "user-cache")
         ws, keys = build(Path(tmp))
         start(ws, keys, str(REPO / "samples"))
         entries = write_chains(ws, keys, synthetic(args.entries))
+        cold = socctl(ws, "drill", "verify", DRILL)
+        cold_cpu = cpu()
+        warm = [socctl(ws, "drill", "verify", DRILL) for _ in range(args.runs)]
+        warm_cpu = cpu(args.runs)
         correlate = socctl(ws, "drill", "correlate", DRILL)
+        correlate_cpu = cpu()
         times = [socctl(ws, "drill", "score", DRILL, "--format", "json") for _ in range(args.runs)]
+        score_cpu = cpu(args.runs)
+        more = max(1, entries // 100)
+        detections = [
+            {"kind": "detect", "at": START.isoformat(), "note": f"extra {n}"} for n in range(more)
+        ]
+        write_chains(ws, keys, {"soc-a": detections}, append=True)
+        grown = socctl(ws, "drill", "verify", DRILL)
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(
-        f"drill score, {entries:,} entries over {DAYS} days: median {statistics.median(times):.2f} s "
-        f"(runs {', '.join(f'{t:.2f}' for t in times)}; correlate once {correlate:.2f} s)"
+        f"{entries:,} entries over {DAYS} days; {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}); load average at the end {load}"
     )
+    print(f"drill verify, nothing remembered: {cold:.2f} s ({cold_cpu})")
+    print(f"drill verify, checks remembered: {median(warm)} ({warm_cpu})")
+    print(f"drill correlate once: {correlate:.2f} s ({correlate_cpu})")
+    print(f"drill score --format json: {median(times)} ({score_cpu})")
+    print(f"drill verify after {more:,} entries appended to one chain: {grown:.2f} s ({cpu()})")
 
 
 if __name__ == "__main__":
