@@ -21,13 +21,12 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import orjson
 
 from socctl.detection.cache import default_cache_dir
-from socctl.errors import InputError
-from socctl.storage import atomic_write
 from socctl.workspace import Workspace
 
 #: Bump when the meaning of a record changes: older records are then ignored.
@@ -142,5 +141,21 @@ class CheckedLines:
                 "hashes": hashes[:lines] + [None] * (lines - len(hashes)),
             }
         )
-        with contextlib.suppress(InputError, OSError):
-            atomic_write(self._path(slug), self._mac(secret, body) + b"\n" + body)
+        _replace(self._path(slug), self._mac(secret, body) + b"\n" + body)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` over ``path`` through a temporary file and a rename, without waiting
+    for the disk (no fsync): a record cut short by a crash fails its HMAC and is ignored.
+    Silently skipped when the cache cannot be written."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
