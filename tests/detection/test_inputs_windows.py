@@ -136,6 +136,7 @@ def test_an_evtx_file_cut_short_is_reported_with_its_size(tmp_path: Path) -> Non
     cut = tmp_path / "cut.evtx"
     cut.write_bytes(whole[: len(whole) - 1000])
     read = list(read_events(cut, on_malformed=malformed.append))
-    assert len(read) < len(list(read_events(sample)))
+    # the cut falls in the last chunk's unused end: every record before it is still read
+    assert len(read) == len(list(read_events(sample)))
     assert [(m.path, m.where) for m in malformed] == [(str(cut), f"byte {len(whole) - 1000}")]
     assert "cut short" in malformed[0].reason

@@ -84,11 +84,11 @@ def _parse_time(text: str) -> datetime | None:
     if number is None:
         return None
     zone: timezone | None = None
-    if sign:
-        offset = timedelta(hours=int(off_hours), minutes=int(off_minutes))
-        zone = timezone(-offset if sign == "-" else offset)
     try:
+        if sign:
+            offset = timedelta(hours=int(off_hours), minutes=int(off_minutes))
+            zone = timezone(-offset if sign == "-" else offset)  # ValueError beyond ±24 h
         local = datetime(int(year), number, int(day), int(hour), int(minute), int(second))
-    except ValueError:
+        return local.replace(tzinfo=zone or LOCAL_TZ).astimezone(UTC)
+    except (ValueError, OverflowError):  # an impossible date, offset, or year 1 moved before 1
         return None
-    return local.replace(tzinfo=zone or LOCAL_TZ).astimezone(UTC)

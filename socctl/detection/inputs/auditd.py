@@ -42,7 +42,10 @@ def parse_auditd(line: str, source: str, ref: str) -> Event | None:
     _pairs(body, fields, execve)
     if enriched:
         _pairs(enriched, fields, execve)
-    stamp = datetime.fromtimestamp(int(seconds), UTC)
+    try:
+        stamp = datetime.fromtimestamp(int(seconds), UTC)
+    except (ValueError, OverflowError, OSError):  # a time beyond year 9999: not a real record
+        return None
     if fraction:
         stamp = stamp.replace(microsecond=int(fraction[:6].ljust(6, "0")))
     return Event(fields, {"line": line}, source, ref, "auditd", stamp)

@@ -162,12 +162,12 @@ def _fortigate_time(fields: dict[str, Any]) -> datetime | None:
     date, clock = fields.get("date"), fields.get("time")
     if not (isinstance(date, str) and isinstance(clock, str)):
         return None
-    zone = _utc_offset(fields.get("tz"))
     try:
+        zone = _utc_offset(fields.get("tz"))
         value = datetime.fromisoformat(f"{date}T{clock}")
-    except ValueError:
+        return value.replace(tzinfo=zone or LOCAL_TZ).astimezone(UTC)
+    except (ValueError, OverflowError):  # an impossible date or offset, or one beyond year 1-9999
         return None
-    return value.replace(tzinfo=zone or LOCAL_TZ).astimezone(UTC)
 
 
 def _utc_offset(text: Any) -> timezone | None:

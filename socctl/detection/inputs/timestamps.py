@@ -32,7 +32,10 @@ def parse_iso(text: str) -> datetime | None:
         return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        return None
 
 
 def from_epoch(number: float) -> datetime | None:

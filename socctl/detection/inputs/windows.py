@@ -130,30 +130,40 @@ def windows_event(record: dict[str, Any], source: str, ref: str) -> Event | None
     return Event(fields, record, source, ref, "windows", timestamp)
 
 
-def _check_complete(target: str | io.BytesIO, report: Reporter) -> None:
+def _check_complete(target: str | io.BytesIO, report: Reporter) -> str | io.BytesIO:
     """Report an EVTX file shorter than its header says (cut short: its last records are lost,
-    and the EVTX reader says nothing of them)."""
+    and the EVTX reader says nothing of them). A file cut inside a chunk comes back padded with
+    zeros to the chunk's end, so the EVTX reader reads the chunk's records before the cut."""
     if isinstance(target, io.BytesIO):
         head, size = target.getvalue()[:64], len(target.getvalue())
     else:
         with open(target, "rb") as handle:
             head, size = handle.read(64), os.fstat(handle.fileno()).st_size
     if not head.startswith(b"ElfFile\0") or len(head) < _EVTX_HEADER_AT + _EVTX_HEADER.size:
-        return  # not EVTX: the reader reports it
+        return target  # not EVTX: the reader reports it
     header_size, chunks = _EVTX_HEADER.unpack_from(head, _EVTX_HEADER_AT)
     expected = header_size + chunks * _EVTX_CHUNK
-    if size < expected or (size - header_size) % _EVTX_CHUNK:
+    partial = (size - header_size) % _EVTX_CHUNK
+    if size < expected or partial:
         report.malformed(
             f"byte {size}",
             f"the EVTX file is cut short ({size} bytes, {max(expected, size)} or more expected):"
-            " records in the missing part are lost",
+            " any records in the missing part are lost",
         )
+    if partial and size > header_size:
+        if isinstance(target, io.BytesIO):
+            data = target.getvalue()
+        else:
+            with open(target, "rb") as handle:
+                data = handle.read()
+        return io.BytesIO(data + bytes(_EVTX_CHUNK - partial))
+    return target
 
 
 def read_evtx(path: Path, report: Reporter) -> Iterator[Event]:
     """Events of an EVTX file (gzip-compressed allowed); unreadable records are reported."""
     target: str | io.BytesIO = io.BytesIO(read_all(path, report)) if is_gzip(path) else str(path)
-    _check_complete(target, report)
+    target = _check_complete(target, report)
     try:
         records = iter(PyEvtxParser(target).records_json())
     except (RuntimeError, OSError, ValueError) as exc:
