@@ -94,8 +94,13 @@ def _from_toml(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start})", path=path, hint="save the file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=path, hint="fix the syntax") from None
+        problem = " ".join(str(exc).split())
+        raise InputError(f"not valid TOML: {problem}", path=path, hint="fix the syntax") from None
     for section, values in data.items():
         if isinstance(values, dict):
             for key in values.keys() & SECRET_KEYS:

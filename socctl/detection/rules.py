@@ -394,10 +394,9 @@ class _LazyDoc:
 
 
 def _yaml_documents(data: bytes) -> list[Any]:
-    import yaml
+    from socctl.storage.yamlio import load_all_checked
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return list(yaml.load_all(data.decode("utf-8"), Loader=loader))
+    return load_all_checked(data.decode("utf-8"))
 
 
 def _parse_file(data: bytes, path: str) -> tuple[list[Any], tuple[Any, ...]]:

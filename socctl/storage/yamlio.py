@@ -19,10 +19,32 @@ except AttributeError:  # pragma: no cover - depends on the build of PyYAML
 
 #: Most nodes a document may expand to, counting every alias as a full copy (alias bombs).
 MAX_EXPANDED_NODES = 200_000
+#: Deepest nesting of collections accepted (socctl's own files nest fewer than 10 levels).
+MAX_DEPTH = 100
 #: Largest YAML file accepted.
 MAX_BYTES = 16 * 1024 * 1024
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _too_deep(root: yaml.Node) -> bool:
+    """Whether collections nest more than :data:`MAX_DEPTH` levels (checked without recursion:
+    building or measuring such a document would exhaust the stack)."""
+    stack = [(root, 0)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if id(node) in seen:  # an alias: its node is checked where it is defined
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
+    return False
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -53,10 +75,17 @@ def compose_node(text: str, source: str) -> yaml.Node | None:
             line=line,
             hint="fix the syntax at that line",
         ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", path=source) from None
+    except yaml.YAMLError as exc:  # a control character or bad encoding: one line, its place
+        problem = " ".join(str(exc).replace('in "<unicode string>", ', "at ").split())
+        raise InputError(f"not valid YAML: {problem}", path=source) from None
     finally:
         loader.dispose()
+    if node is not None and _too_deep(node):
+        raise InputError(
+            f"document nested more than {MAX_DEPTH} levels deep",
+            path=source,
+            hint="no socctl file nests so deep: check the brackets and indentation",
+        )
     if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
         raise InputError(
             f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
@@ -65,6 +94,30 @@ def compose_node(text: str, source: str) -> yaml.Node | None:
         )
     _refuse_duplicate_keys(node, source)
     return node
+
+
+def load_all_checked(text: str) -> list[Any]:
+    """Every document of a multi-document stream (Sigma rule files), each refused like
+    :func:`compose_node` refuses one when it nests too deep or expands through aliases into more
+    than :data:`MAX_EXPANDED_NODES` nodes. Errors are ``yaml.YAMLError`` (the caller words them)."""
+    loader = _Loader(text)
+    documents: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if _too_deep(node):
+                raise yaml.YAMLError(f"document nested more than {MAX_DEPTH} levels deep")
+            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise yaml.YAMLError(
+                    f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases"
+                    " (possible alias bomb)"
+                )
+            documents.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
+    return documents
 
 
 def _refuse_duplicate_keys(node: yaml.Node | None, source: str) -> None:

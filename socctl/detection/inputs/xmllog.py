@@ -101,6 +101,9 @@ def read_xml(path: Path, report: Reporter) -> Iterator[Event]:
             f"line {line}, column {column}", f"invalid XML ({reason}); the rest is skipped"
         )
         return
+    except LookupError as exc:  # an XML declaration naming an encoding that does not exist
+        report.malformed("start of file", f"invalid XML ({exc}); file skipped")
+        return
     except Truncated as exc:
         report.malformed(f"after byte {offset}", str(exc))
         return
