@@ -182,8 +182,8 @@ def _require_events(stats: RunStats, paths: Sequence[Path]) -> None:
         first = stats.malformed_records[0]
         raise InputError(
             f"no event could be read from the {stats.files} log file(s); first problem at "
-            f"{first.where}: {first.reason}",
-            path=first.path,
+            f"{first.where}: {display_text(first.reason)}",
+            path=display_text(first.path),
             hint="give readable logs, or their format with --input-format",
         )
 
@@ -192,7 +192,7 @@ def _rejected_error(rejected: Sequence[Malformed]) -> InputError:
     """The error of a run that left files unread: the first one, and how many others."""
     first = rejected[0]
     others = f"; {len(rejected) - 1} other file(s) not read either" if len(rejected) > 1 else ""
-    return InputError(first.reason + others, path=first.path)
+    return InputError(display_text(first.reason) + others, path=display_text(first.path))
 
 
 def _require_rules(ruleset: RuleSet, paths: Sequence[Path]) -> None:

@@ -13,6 +13,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console
 from socctl.detection.alerts import iso_utc
+from socctl.errors import InputError
 from socctl.i18n import headers, t
 from socctl.store import open_store
 from socctl.store.base import display_text
@@ -73,6 +74,13 @@ def ingest(
     if cluster is not None:
         row["rejected"] = getattr(stats, "rejected", 0)
     emit([row], fmt, output, headers=headers(lang))
+    if stats.rejected_files:  # the other files were read and counted; the run is bad input
+        for record in stats.rejected_files[1:SHOWN_MALFORMED]:
+            _warn(display_text(str(record)), lang)
+        first = stats.rejected_files[0]
+        others = len(stats.rejected_files) - 1
+        more = f"; {others} other file(s) not read either" if others else ""
+        raise InputError(display_text(first.reason) + more, path=display_text(first.path))
 
 
 def _warn(text: str, lang: str) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.exceptions import Abort
 
 from socctl import __version__
 from socctl.cli.context import AppState, Lang
@@ -133,7 +135,17 @@ def run() -> None:
     completing = any(key.startswith("_SOCCTL") for key in os.environ)
     app = create_app(wanted, everything=completing or wanted not in {*GROUPS, *COMMANDS})
     try:
-        app()  # standalone: usage errors exit 2 with typer's own message
+        code = app(standalone_mode=False)  # returns Exit's code; usage errors raised, not printed
+    except NoArgsIsHelpError as exc:
+        exc.show()  # the group's help, as asked for with no arguments
+        sys.exit(exc.exit_code)
+    except ClickException as exc:  # a wrong option or value: one line and the help to read
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "socctl"
+        message = " ".join(exc.format_message().split())
+        _fail(f"{message} (see '{command} --help')", exc.exit_code)
+    except Abort:
+        _fail("aborted", 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except SocctlError as exc:
@@ -148,3 +160,4 @@ def run() -> None:
             f"internal error: {type(exc).__name__}: {exc} (please report it; SOCCTL_DEBUG=1 shows the traceback)",
             EXIT_INTERNAL,
         )
+    sys.exit(code if type(code) is int else 0)

@@ -11,6 +11,7 @@ import typer
 from socctl.cli.context import state
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, emit, err_console, write_text
 from socctl.detection.rules import LoadedRule, RuleSet, default_rule_paths, load_rules
+from socctl.errors import InputError
 from socctl.i18n import headers, t
 
 app = typer.Typer(help="Sigma rules: check, list, coverage.", no_args_is_help=True)
@@ -39,6 +40,19 @@ def _load(
         use_cache=use_cache,
         pipeline=pipeline,
     )
+
+
+def _refuse_unloadable(ruleset: RuleSet) -> None:
+    """After listing the rules that load: exit 3 naming the first file that does not (bad input)."""
+    if ruleset.errors:
+        first = ruleset.errors[0]
+        others = len(ruleset.errors) - 1
+        more = f"; {others} other rule file(s) cannot load either" if others else ""
+        raise InputError(
+            f"rule cannot load: {first.reason}{more}",
+            path=first.path,
+            hint="'socctl rules check' lists the problems",
+        )
 
 
 def _logsource(rule: LoadedRule) -> str:
@@ -136,6 +150,7 @@ def list_rules(
     lang = state(ctx).terminal_lang()
     title = t("rules.list.title", lang, n=len(rows))
     emit(rows, fmt, output, columns, title=title, headers=headers(lang, "rule"))
+    _refuse_unloadable(ruleset)
 
 
 def _keep(
@@ -193,6 +208,7 @@ def coverage(
     lang = state(ctx).terminal_lang()
     title = t("rules.coverage.title", lang)
     emit(rows, fmt, output, ["technique", "rules", "titles"], title=title, headers=headers(lang))
+    _refuse_unloadable(ruleset)
     summary = t(
         "rules.coverage.summary",
         lang,

@@ -41,11 +41,15 @@ class IngestStats:
     duplicates: int = 0
     malformed: int = 0
     malformed_examples: list[Malformed] = field(default_factory=list)
+    #: Files not read at all (format not recognised, or not the one their name says).
+    rejected_files: list[Malformed] = field(default_factory=list)
 
     def report(self, record: Malformed) -> None:
         """Count a malformed record, keeping the first few as examples."""
         self.malformed += record.skipped
-        if len(self.malformed_examples) < MALFORMED_EXAMPLES:
+        if record.whole_file:
+            self.rejected_files.append(record)
+        elif len(self.malformed_examples) < MALFORMED_EXAMPLES:
             self.malformed_examples.append(record)
 
 
