@@ -25,6 +25,9 @@ from socctl.errors import ServiceError
 #: Answers the transport retries (``max_retries`` of the settings times, with backoff).
 RETRY_STATUS = (429, 502, 503, 504)
 
+#: Base and cap (seconds) of the jittered exponential backoff between retries (Elasticsearch).
+RETRY_BACKOFF = (0.5, 30.0)
+
 Product = Literal["elasticsearch", "opensearch"]
 
 
@@ -92,13 +95,18 @@ def connect(url: str, settings: ElasticsearchSettings) -> Any:
         options["verify_certs"] = settings.verify_certs
         if settings.ca_certs:
             options["ca_certs"] = str(settings.ca_certs)
-    if product == "opensearch":
+    if product == "opensearch":  # opensearch-py retries at once: it has no backoff setting
         from opensearchpy import OpenSearch
 
         return OpenSearch([public_url(url)], **options)
     from elasticsearch import Elasticsearch
 
-    return Elasticsearch(public_url(url), **options)
+    return Elasticsearch(
+        public_url(url),
+        retry_backoff_base=RETRY_BACKOFF[0],
+        retry_backoff_cap=RETRY_BACKOFF[1],
+        **options,
+    )
 
 
 @contextmanager
