@@ -29,7 +29,7 @@ from pydantic import (
 
 from socctl.drills.attack import Attack, Technique, load_attack
 from socctl.errors import InputError, NotFoundError
-from socctl.inventory.system import Slug
+from socctl.inventory.system import SLUG, Slug
 from socctl.resources import content_dir
 from socctl.storage.yamlio import compose_node, load_model, read_text
 from socctl.workspace import Workspace
@@ -354,7 +354,15 @@ def _available(ws: Workspace | None, folder: str) -> list[str]:
 
 
 def playbook_path(ws: Workspace | None, folder: str, item_id: str, what: str) -> Path:
-    """``playbooks/<folder>/<id>.yaml`` of the workspace if there is one, else the shipped one."""
+    """``playbooks/<folder>/<id>.yaml`` of the workspace if there is one, else the shipped one.
+
+    The id must be a slug, so it can only name a file of that folder.
+    """
+    if not SLUG.match(item_id):
+        raise InputError(
+            f"'{item_id}' is not a {what} id",
+            hint="use lower-case letters, digits and '-' (e.g. default)",
+        )
     name = f"{item_id}.yaml"
     if ws is not None:
         local = ws.playbooks_dir / folder / name

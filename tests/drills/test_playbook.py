@@ -134,6 +134,17 @@ def test_unknown_ids_name_the_path_and_the_available_ones(tmp_path: Path) -> Non
     assert "no-such.yaml" in str(caught.value) and "default" in str(caught.value)
 
 
+def test_an_id_cannot_reach_a_file_outside_its_folder(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    (tmp_path / "outside.yaml").write_text(shipped("scenarios", "portal-web-attack"), "utf-8")
+    (ws.playbooks_dir / "scenarios").mkdir(parents=True)
+    with pytest.raises(InputError) as caught:
+        load_scenario(ws, "../../outside")
+    assert "is not a scenario id" in str(caught.value)
+    with pytest.raises(InputError, match="is not a rules of engagement id"):
+        load_engagement(ws, "../outside")
+
+
 def test_unknown_technique_is_refused_at_its_line(tmp_path: Path) -> None:
     text = shipped("scenarios", "portal-web-attack").replace(
         "technique: T1505.003", "technique: T1999"
