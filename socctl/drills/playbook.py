@@ -361,7 +361,7 @@ def playbook_path(ws: Workspace | None, folder: str, item_id: str, what: str) ->
     if not SLUG.match(item_id):
         raise InputError(
             f"'{item_id}' is not a {what} id",
-            hint="use lower-case letters, digits and '-' (e.g. default)",
+            hint=f"use the file name of playbooks/{folder}/<id>.yaml: lower-case letters, digits and '-'",
         )
     name = f"{item_id}.yaml"
     if ws is not None:
