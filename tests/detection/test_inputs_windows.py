@@ -140,3 +140,38 @@ def test_an_evtx_file_cut_short_is_reported_with_its_size(tmp_path: Path) -> Non
     assert len(read) == len(list(read_events(sample)))
     assert [(m.path, m.where) for m in malformed] == [(str(cut), f"byte {len(whole) - 1000}")]
     assert "cut short" in malformed[0].reason
+
+
+def _utf16_letter(chunk: bytes) -> int:
+    """The offset of a letter inside a UTF-16 text of a record (changing it keeps the record readable)."""
+    free = int.from_bytes(chunk[48:52], "little")  # the end of the chunk's records
+    for at in range(512, free - 16):
+        if chunk[at : at + 16 : 2].isalpha() and not any(chunk[at + 1 : at + 16 : 2]):
+            return at + 8
+    raise AssertionError("no UTF-16 text in the chunk")
+
+
+def test_a_chunk_failing_its_checksum_is_reported_and_its_records_kept(tmp_path: Path) -> None:
+    sample = max((case / "events.evtx" for case in _cases()), key=lambda p: p.stat().st_size)
+    whole = bytearray(sample.read_bytes())
+    first_chunk = int.from_bytes(whole[40:42], "little")
+    expected = len(list(read_events(sample)))
+
+    edited = whole.copy()
+    letter = first_chunk + _utf16_letter(bytes(whole[first_chunk : first_chunk + 65536]))
+    edited[letter] ^= 0x01  # 'a' <-> 'b' and so on: the record still parses
+    altered = tmp_path / "altered.evtx"
+    altered.write_bytes(edited)
+    malformed: list[Malformed] = []
+    assert len(list(read_events(altered, on_malformed=malformed.append))) == expected
+    assert [(m.where, m.reason.split(":")[0]) for m in malformed] == [
+        (f"byte {first_chunk}", "EVTX chunk 0 fails its records checksum")
+    ]
+
+    edited = whole.copy()
+    edited[first_chunk + 60] ^= 0xFF  # reserved bytes of the chunk header, covered by its checksum
+    header = tmp_path / "header.evtx"
+    header.write_bytes(edited)
+    malformed.clear()
+    assert len(list(read_events(header, on_malformed=malformed.append))) == expected
+    assert [m.reason.split(":")[0] for m in malformed] == ["EVTX chunk 0 fails its header checksum"]

@@ -18,12 +18,13 @@ Two rules make SigmaHQ's Windows rules mean what their authors meant (see the RE
 from __future__ import annotations
 
 import io
-import os
 import struct
+import zlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from evtx import PyEvtxParser
@@ -43,6 +44,9 @@ _MAX_CONSECUTIVE_ERRORS = 100
 _EVTX_HEADER = struct.Struct("<HH")
 _EVTX_HEADER_AT = 40
 _EVTX_CHUNK = 64 << 10
+#: In a chunk's header: the free-space offset and the records' CRC32 at byte 48, its own at 124.
+_CHUNK_SUMS = struct.Struct("<II")
+_CRC = struct.Struct("<I")
 
 
 def flatten_windows(event: dict[str, Any]) -> tuple[dict[str, Any], datetime | None]:
@@ -131,33 +135,61 @@ def windows_event(record: dict[str, Any], source: str, ref: str) -> Event | None
 
 
 def _check_complete(target: str | io.BytesIO, report: Reporter) -> str | io.BytesIO:
-    """Report an EVTX file shorter than its header says (cut short: its last records are lost,
-    and the EVTX reader says nothing of them). A file cut inside a chunk comes back padded with
-    zeros to the chunk's end, so the EVTX reader reads the chunk's records before the cut."""
-    if isinstance(target, io.BytesIO):
-        head, size = target.getvalue()[:64], len(target.getvalue())
-    else:
-        with open(target, "rb") as handle:
-            head, size = handle.read(64), os.fstat(handle.fileno()).st_size
-    if not head.startswith(b"ElfFile\0") or len(head) < _EVTX_HEADER_AT + _EVTX_HEADER.size:
-        return target  # not EVTX: the reader reports it
-    header_size, chunks = _EVTX_HEADER.unpack_from(head, _EVTX_HEADER_AT)
+    """Report an EVTX file shorter than its header says, and chunks whose checksums fail.
+
+    A cut file's last records are lost and the EVTX reader says nothing of them: it is reported
+    at its byte, and a file cut inside a chunk comes back padded with zeros to the chunk's end,
+    so the EVTX reader reads the chunk's records before the cut. A chunk whose header or records
+    checksum does not match is reported at its byte; its records are still read for themselves
+    (a damaged one is reported as unreadable), the rest may be altered."""
+    with _opened(target) as handle:
+        head = handle.read(_EVTX_HEADER_AT + _EVTX_HEADER.size)
+        if not head.startswith(b"ElfFile\0") or len(head) < _EVTX_HEADER_AT + _EVTX_HEADER.size:
+            return target  # not EVTX: the reader reports it
+        header_size, chunks = _EVTX_HEADER.unpack_from(head, _EVTX_HEADER_AT)
+        handle.seek(header_size)
+        offset = header_size
+        while len(chunk := handle.read(_EVTX_CHUNK)) == _EVTX_CHUNK:
+            _check_chunk(chunk, offset, (offset - header_size) // _EVTX_CHUNK, report)
+            offset += _EVTX_CHUNK
+        size = handle.seek(0, io.SEEK_END)
     expected = header_size + chunks * _EVTX_CHUNK
-    partial = (size - header_size) % _EVTX_CHUNK
-    if size < expected or partial:
+    if size < expected or chunk:
         report.malformed(
             f"byte {size}",
             f"the EVTX file is cut short ({size} bytes, {max(expected, size)} or more expected):"
             " any records in the missing part are lost",
         )
-    if partial and size > header_size:
-        if isinstance(target, io.BytesIO):
-            data = target.getvalue()
-        else:
-            with open(target, "rb") as handle:
-                data = handle.read()
-        return io.BytesIO(data + bytes(_EVTX_CHUNK - partial))
-    return target
+    if not chunk:
+        return target
+    with _opened(target) as handle:
+        return io.BytesIO(handle.read() + bytes(_EVTX_CHUNK - len(chunk)))
+
+
+def _opened(target: str | io.BytesIO) -> AbstractContextManager[BinaryIO]:
+    if isinstance(target, io.BytesIO):
+        target.seek(0)
+        return nullcontext(target)
+    return open(target, "rb")
+
+
+def _check_chunk(chunk: bytes, offset: int, number: int, report: Reporter) -> None:
+    """Report a chunk whose header or records checksum (CRC32) does not match."""
+    if not chunk.startswith(b"ElfChnk\0"):
+        return  # unused space or a wrecked chunk: the reader reports its records
+    free, records_sum = _CHUNK_SUMS.unpack_from(chunk, 48)
+    (header_sum,) = _CRC.unpack_from(chunk, 124)
+    if zlib.crc32(chunk[128:512], zlib.crc32(chunk[:120])) != header_sum:
+        damaged = "header"
+    elif not 512 <= free <= _EVTX_CHUNK or zlib.crc32(chunk[512:free]) != records_sum:
+        damaged = "records"
+    else:
+        return
+    report.malformed(
+        f"byte {offset}",
+        f"EVTX chunk {number} fails its {damaged} checksum: its readable records are kept,"
+        " but may have been altered",
+    )
 
 
 def read_evtx(path: Path, report: Reporter) -> Iterator[Event]:
