@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 #: What kind of log an event is; chooses the pySigma processing pipeline and the logsources it
 #: can belong to.
-EventKind = Literal["windows", "ecs", "linux", "auditd", "webserver", "firewall", "generic"]
+EventKind = Literal[
+    "windows", "ecs", "wazuh", "linux", "auditd", "webserver", "firewall", "generic"
+]
 
 
 @dataclass(slots=True)
