@@ -154,6 +154,7 @@ def _describe(client: ClusterClient, index: str, run: ClusterRun, lang: str) -> 
             index=index,
             field=run.time_field,
             pipeline=run.pipeline,
+            why=t(f"detect.pipeline.{run.pipeline_reason}", lang),
             msearch=run.requests.get("msearch", 0),
             batch=run.batch,
             pit=run.requests.get("pit", 0),

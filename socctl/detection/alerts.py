@@ -27,13 +27,16 @@ if TYPE_CHECKING:  # the inventory is only needed when a workspace names systems
 #: Sigma levels, lowest first.
 LEVELS = ("informational", "low", "medium", "high", "critical")
 
-#: Where the server is, by input: Windows, ECS/Winlogbeat, syslog, FortiGate, web server (IIS).
-#: Client fields (a web log's ``c-ip``) are not here: an attacker's address is no system of ours.
+#: Where the server is, by input: Windows, Wazuh, ECS/Winlogbeat, syslog, FortiGate, web server
+#: (IIS). Client fields (a web log's ``c-ip``) are not here: an attacker's address is no system
+#: of ours.
 HOST_FIELDS = (
     "Computer",
+    "data.win.system.computer",
     "host.name",
     "host.hostname",
     "agent.hostname",
+    "agent.name",
     "hostname",
     "host",
     "devname",
@@ -45,6 +48,9 @@ USER_FIELDS = (
     "TargetUserName",
     "SubjectUserName",
     "User",
+    "data.win.eventdata.targetUserName",
+    "data.win.eventdata.subjectUserName",
+    "data.win.eventdata.user",
     "user.name",
     "user",
     "cs-username",

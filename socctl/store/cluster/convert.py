@@ -2,10 +2,11 @@
 
 The query of a rule is exactly what ``sigma convert -t lucene -p PIPELINE`` prints for it: the
 same backend (``LuceneBackend`` of pysigma-backend-elasticsearch, whose Lucene dialect
-OpenSearch shares) and the same pipeline. The pipeline is ``--pipeline`` when given, else the
+OpenSearch shares) and the same pipelines. The pipeline is ``--pipeline`` when given, else the
 one the index's fields call for (:func:`pipeline_for_mapping`): Winlogbeat / Elastic Agent
-documents (``winlog.*``) take ``ecs_windows`` for Windows rules, other rules no pipeline.
-Rules the backend cannot convert are kept with the backend's reason; nothing is dropped.
+documents (``winlog.*``) take ``ecs_windows``, Wazuh's (``data.win.*``) ``wazuh``, both for
+Windows rules only; other rules no pipeline. Rules the backend cannot convert are kept with the
+backend's reason; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from socctl.detection.rules import LoadedRule, RuleLoadError, RuleSet
 from socctl.errors import UsageError
 
-#: The pipelines ``--pipeline`` accepts for a cluster, by the name sigma-cli gives them.
-PIPELINES = ("ecs_windows", "ecs_windows_old", "none")
+#: The pipelines ``--pipeline`` accepts for a cluster: sigma-cli's names, and ``wazuh``: the
+#: pipelines of that entry of ``rules/pipelines/logsources.yml`` (pySigma's Sysmon and Windows
+#: log source pipelines, then ``wazuh-fields.yml``), in the order ``sigma convert -p`` applies.
+PIPELINES = ("ecs_windows", "ecs_windows_old", "wazuh", "none")
+#: Why a pipeline was chosen: ``given`` (``--pipeline``) or what the index mapping holds.
+Reason = Literal["given", "winlog", "data.win", "neither"]
 #: Field names a Lucene query names (``a.b\-c:``), to fetch them with the hits.
 _FIELD = re.compile(r"(?<![\\\w.@-])((?:[\w@]|\\.)(?:[\w.@-]|\\.)*):")
 
@@ -57,14 +62,28 @@ def check_pipeline(name: str | None) -> str | None:
     return name
 
 
-def pipeline_for_mapping(mapping: dict[str, Any]) -> str:
-    """The pipeline an index's documents call for: ``ecs_windows`` when they carry Winlogbeat's
-    ``winlog`` object, else ``none``."""
-    for index in mapping.values():
-        properties = index.get("mappings", {}).get("properties", {})
+def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reason]:
+    """The pipeline the documents of ``mapping`` (indices matching ``index``) call for, and why:
+    ``ecs_windows`` when they carry Winlogbeat's / Elastic Agent's ``winlog`` object, ``wazuh``
+    when they carry Wazuh's ``data.win``, else ``none``. Indices of both kinds are refused."""
+    kinds: set[Reason] = set()
+    for spec in mapping.values():
+        properties = spec.get("mappings", {}).get("properties", {})
         if "winlog" in properties:
-            return "ecs_windows"
-    return "none"
+            kinds.add("winlog")
+        if "win" in properties.get("data", {}).get("properties", {}):
+            kinds.add("data.win")
+    if len(kinds) > 1:
+        raise UsageError(
+            f"the indices matching '{index}' hold both Winlogbeat (winlog) and Wazuh (data.win) "
+            "documents",
+            hint="give an index pattern of one kind, or --pipeline",
+        )
+    if "winlog" in kinds:
+        return "ecs_windows", "winlog"
+    if "data.win" in kinds:
+        return "wazuh", "data.win"
+    return "none", "neither"
 
 
 @cache
@@ -73,14 +92,19 @@ def _backend(pipeline: str) -> Any:
 
     if pipeline == "none":
         return LuceneBackend()
+    if pipeline == "wazuh":
+        from socctl.detection.logsources import build_pipeline, data
+
+        (variant,) = data().pipelines["wazuh"].variants
+        return LuceneBackend(build_pipeline(variant.pipelines))
     from sigma.pipelines.elasticsearch import windows
 
     return LuceneBackend(getattr(windows, pipeline)())
 
 
 def rule_pipeline(rule: LoadedRule, pipeline: str) -> str:
-    """The pipeline for ``rule``: ECS Windows mappings only apply to Windows rules."""
-    if pipeline.startswith("ecs_windows") and rule.logsource.get("product") != "windows":
+    """The pipeline for ``rule``: the Windows mappings only apply to Windows rules."""
+    if rule.logsource.get("product") != "windows":
         return "none"
     return pipeline
 

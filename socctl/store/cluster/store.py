@@ -16,12 +16,12 @@ from typing import Any
 from socctl.detection.alerts import Alert, Lookup, build_alerts
 from socctl.detection.continuous import Interrupted
 from socctl.detection.correlation import CorrelationEngine
-from socctl.detection.event import Event
+from socctl.detection.event import Event, EventKind
 from socctl.detection.match import Match
 from socctl.detection.rules import LoadedRule, RuleLoadError, RuleSet
 from socctl.errors import UsageError
 from socctl.store.cluster.client import ClusterClient
-from socctl.store.cluster.convert import convert, pipeline_for_mapping
+from socctl.store.cluster.convert import Reason, convert, pipeline_for_mapping
 from socctl.store.cluster.indices import time_field
 from socctl.store.cluster.search import run_queries
 
@@ -30,6 +30,8 @@ from socctl.store.cluster.search import run_queries
 SEARCHES_PER_SLOT = 16
 MAX_BATCH = 200
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+#: The kind of event a hit is, by pipeline: correlations find their group-by fields by it.
+_KINDS: dict[str, EventKind] = {"wazuh": "wazuh"}
 
 
 @dataclass
@@ -43,6 +45,8 @@ class ClusterRun:
     rules: int = 0
     failed: list[RuleLoadError] = field(default_factory=list)
     pipeline: str = "none"
+    #: Why that pipeline: ``--pipeline`` or what the index mapping holds.
+    pipeline_reason: Reason = "given"
     time_field: str = "@timestamp"
     batch: int = 0
     #: Correlation rules run by socctl's engine over hits fetched from the cluster.
@@ -114,7 +118,10 @@ def detect(
             f"no index matches '{index}'", hint="see 'socctl logs indices --cluster URL'"
         )
     run = ClusterRun(time_field=index_time_field(mapping, index))
-    run.pipeline = pipeline or pipeline_for_mapping(mapping)
+    if pipeline is None:
+        run.pipeline, run.pipeline_reason = pipeline_for_mapping(mapping, index)
+    else:
+        run.pipeline = pipeline
     run.batch = batch or default_batch(client)
     conversion = convert(ruleset, run.pipeline)
     run.failed.extend(conversion.failed)
@@ -155,6 +162,7 @@ def detect(
             run.failed.append(item)
             continue
         query, event = item
+        event.kind = _KINDS.get(run.pipeline, "ecs")
         run.hits += 1
         key = query.rule.key
         if key not in engine.silent:
