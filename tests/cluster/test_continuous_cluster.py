@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from subprocess_cli import socctl
 
 pytestmark = pytest.mark.cluster
 
@@ -41,18 +42,6 @@ def call(url: str, body: Any = None, method: str | None = None) -> Any:
     request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method=method)
     with urllib.request.urlopen(request) as response:
         return json.load(response)
-
-
-def socctl(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "socctl", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **env},
-    )
 
 
 def start(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from subprocess_cli import socctl
 
 from socctl.config import ElasticsearchSettings
 from socctl.detection.rules import load_rules
@@ -52,22 +53,6 @@ detection:
   condition: sel
 level: high
 """
-
-
-def socctl(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "socctl", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def get(url: str, body: Any = None) -> Any:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -14,24 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from subprocess_cli import socctl
 
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 REGRESSION = ROOT.parent / "shared" / "corpus" / "sigmahq-regression"
-
-
-def socctl(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "socctl", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def ingest(url: str, index: str, *paths: Path, cwd: Path) -> tuple[dict[str, Any], str]:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from subprocess_cli import socctl
+
 from socctl import __version__
-
-
-def socctl(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOCCTL_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "socctl", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_version() -> None:
