@@ -18,6 +18,14 @@ KEEP_ALIVE = "2m"
 
 
 @dataclass
+class PointInTime:
+    """An open point in time: ``id`` is the one to send next (every search answer may give a
+    new one, and the latest is the one to close)."""
+
+    id: str
+
+
+@dataclass
 class ClusterClient:
     """The cluster at ``url``; ``requests`` counts the requests detection sent (msearch, pages)."""
 
@@ -57,26 +65,27 @@ class ClusterClient:
         return list(answer["responses"])
 
     @contextmanager
-    def point_in_time(self, index: str) -> Iterator[str]:
-        """A point in time over ``index``, closed on leaving."""
+    def point_in_time(self, index: str) -> Iterator[PointInTime]:
+        """A point in time over ``index``, closed (by its latest id) on leaving."""
         with cluster_errors(self.url):
             if self.product == "elasticsearch":
                 pit = str(self.raw.open_point_in_time(index=index, keep_alive=KEEP_ALIVE)["id"])
             else:
                 pit = str(self.raw.create_pit(index=index, keep_alive=KEEP_ALIVE)["pit_id"])
         self._count("pit")
+        opened = PointInTime(pit)
         try:
-            yield pit
+            yield opened
         finally:
             with cluster_errors(self.url):
                 if self.product == "elasticsearch":
-                    self.raw.close_point_in_time(id=pit)
+                    self.raw.close_point_in_time(id=opened.id)
                 else:
-                    self.raw.delete_pit(body={"pit_id": [pit]})
+                    self.raw.delete_pit(body={"pit_id": [opened.id]})
 
 
 def open_client(settings: ElasticsearchSettings, url: str | None = None) -> ClusterClient:
     """The cluster at ``url`` (default: the first of ``settings.hosts``)."""
     target = url or settings.hosts[0]
     product = detect_product(target, settings)
-    return ClusterClient(public_url(target), product, connect(target, settings))
+    return ClusterClient(public_url(target), product, connect(target, settings, product))

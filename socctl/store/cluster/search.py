@@ -20,7 +20,7 @@ from socctl.detection.alerts import HOST_FIELDS, IP_FIELDS, USER_FIELDS
 from socctl.detection.event import Event
 from socctl.detection.rules import RuleLoadError
 from socctl.errors import ServiceError
-from socctl.store.cluster.client import ClusterClient
+from socctl.store.cluster.client import KEEP_ALIVE, ClusterClient
 from socctl.store.cluster.convert import RuleQuery
 from socctl.timeutil import parse_time
 
@@ -99,7 +99,7 @@ def run_queries(
         for q in queries
     }
     sort = [{time_field: "asc"}, client.tiebreak]
-    with client.point_in_time(index) as pit_id:
+    with client.point_in_time(index) as pit:
         pending = [_Pending(q) for q in queries]
         first_round, done = len(pending), 0
         while pending:
@@ -109,7 +109,7 @@ def run_queries(
                 searches = []
                 for item in chunk:
                     body = {**bodies[item.query.rule.key], "size": page, "sort": sort}
-                    body["pit"] = {"id": pit_id, "keep_alive": "2m"}
+                    body["pit"] = {"id": pit.id, "keep_alive": KEEP_ALIVE}
                     if item.after is not None:
                         body["search_after"] = item.after
                     searches.append(body)
@@ -118,7 +118,7 @@ def run_queries(
                     if "error" in answer:
                         yield _refused(item.query, answer["error"], client.url)
                         continue
-                    pit_id = answer.get("pit_id", pit_id)
+                    pit.id = answer.get("pit_id", pit.id)
                     hits = answer["hits"]["hits"]
                     for hit in hits:
                         yield item.query, to_event(hit, time_field)
