@@ -1,32 +1,36 @@
-"""A client for the cluster at a URL: Elasticsearch or OpenSearch, told apart by ``GET /``.
+"""A client for the cluster at a URL: Elasticsearch or OpenSearch, told apart by ``GET /``
+(OpenSearch names its ``distribution``; Elasticsearch sends ``X-Elastic-Product``).
 
 Credentials, CA certificate, verification and timeouts come from the ``[elasticsearch]``
-section of socctl.toml (:class:`~socctl.config.ElasticsearchSettings`). The transport retries
-429, 502, 503 and 504 answers and timeouts a bounded number of times with backoff. Every
-failure to reach or use the cluster is a :class:`~socctl.errors.ServiceError` naming the URL
-(without credentials) and the reason, never a secret.
+section of socctl.toml (:class:`~socctl.config.ElasticsearchSettings`). ``GET /`` and every
+request of the client after it are retried with backoff on 429, 502, 503 and 504 answers,
+timeouts and failed connections, a bounded number of times (:mod:`socctl.store.cluster.retry`).
+Elasticsearch is asked for version 8 of its REST API, which Elasticsearch 8 and 9 both
+serve. Every failure to reach or use the cluster is a :class:`~socctl.errors.ServiceError`
+naming the URL (without credentials) and the reason, never a secret.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import urllib.error
 import urllib.request
 from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from socctl.config import ElasticsearchSettings
 from socctl.errors import ServiceError
+from socctl.store.cluster.retry import RETRY_STATUS, with_retries
 
-#: Answers the transport retries (``max_retries`` of the settings times, with backoff).
-RETRY_STATUS = (429, 502, 503, 504)
-
-#: Base and cap (seconds) of the jittered exponential backoff between retries (Elasticsearch).
-RETRY_BACKOFF = (0.5, 30.0)
+#: The REST API version asked of Elasticsearch: 8 and 9 serve it (8 refuses 9, the client's own).
+ES_API_VERSION = 8
+_COMPAT = re.compile(r"compatible-with=\d+")
 
 Product = Literal["elasticsearch", "opensearch"]
 
@@ -64,26 +68,95 @@ def _ssl_context(settings: ElasticsearchSettings) -> ssl.SSLContext:
     return context
 
 
-def detect_product(url: str, settings: ElasticsearchSettings) -> Product:
-    """Which product answers at ``url`` (``GET /``)."""
+def _transient(exc: Exception) -> bool:
+    """A ``GET /`` failure worth retrying: a retried status, or a timeout."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code in RETRY_STATUS
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, TimeoutError)
+
+
+def _root(url: str, settings: ElasticsearchSettings) -> tuple[Any, str | None]:
+    """``GET /``'s body and ``X-Elastic-Product`` header, retried as every request is."""
     request = urllib.request.Request(
         public_url(url).rstrip("/") + "/", headers=_headers(url, settings)
     )
     context = _ssl_context(settings) if url.startswith("https") else None
-    with (
-        _errors(url),
-        urllib.request.urlopen(
+
+    def get() -> tuple[Any, str | None]:
+        with urllib.request.urlopen(
             request, timeout=settings.request_timeout, context=context
-        ) as response,
-    ):
-        info = json.load(response)
+        ) as response:
+            return json.load(response), response.headers.get("X-Elastic-Product")
+
+    return with_retries(get, settings.max_retries, transient=_transient)
+
+
+def detect_product(url: str, settings: ElasticsearchSettings) -> Product:
+    """Which product answers at ``url`` (``GET /``)."""
+    with _errors(url):
+        info, product = _root(url, settings)
     version = info.get("version", {}) if isinstance(info, dict) else {}
-    return "opensearch" if version.get("distribution") == "opensearch" else "elasticsearch"
+    if isinstance(version, dict) and version.get("distribution") == "opensearch":
+        return "opensearch"
+    if product == "Elasticsearch":
+        return "elasticsearch"
+    raise ServiceError(
+        f"the server at {public_url(url)} is neither Elasticsearch nor OpenSearch: GET / answered"
+        " without Elasticsearch's X-Elastic-Product header or OpenSearch's distribution",
+        hint="give the HTTP address of a node (Elasticsearch 7.14 or later, or OpenSearch)",
+    )
 
 
-def connect(url: str, settings: ElasticsearchSettings) -> Any:
-    """An ``OpenSearch`` or ``Elasticsearch`` client for ``url``, by what answers there."""
-    product = detect_product(url, settings)
+@cache
+def _es_transport() -> type:
+    """elastic-transport's ``Transport`` asking for :data:`ES_API_VERSION` of the REST API and
+    retrying with backoff (:func:`~socctl.store.cluster.retry.with_retries`)."""
+    from elastic_transport import ConnectionError, ConnectionTimeout, HttpHeaders, Transport
+
+    class Compatible(Transport):
+        def perform_request(self, method: str, target: str, **options: Any) -> Any:
+            headers = HttpHeaders(options.get("headers") or {})
+            for name in ("accept", "content-type"):
+                if name in headers:
+                    headers[name] = _COMPAT.sub(f"compatible-with={ES_API_VERSION}", headers[name])
+            once = {**options, "headers": headers, "max_retries": 0}
+            return with_retries(
+                lambda: super(Compatible, self).perform_request(method, target, **once),
+                options.get("max_retries", 0),
+                transient=lambda e: isinstance(e, ConnectionError | ConnectionTimeout),
+                refused=lambda answer: answer.meta.status in RETRY_STATUS,
+            )
+
+    return Compatible
+
+
+@cache
+def _opensearch_transport() -> type:
+    """opensearch-py's ``Transport`` retrying with backoff instead of at once."""
+    from opensearchpy import ConnectionError, ConnectionTimeout, Transport, TransportError
+
+    def transient(exc: Exception) -> bool:
+        if isinstance(exc, ConnectionError | ConnectionTimeout):
+            return True
+        return isinstance(exc, TransportError) and exc.status_code in RETRY_STATUS
+
+    class Backoff(Transport):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.retries, self.max_retries = self.max_retries, 0
+
+        def perform_request(self, *args: Any, **kwargs: Any) -> Any:
+            call = super().perform_request
+            return with_retries(lambda: call(*args, **kwargs), self.retries, transient=transient)
+
+    return Backoff
+
+
+def connect(url: str, settings: ElasticsearchSettings, product: Product | None = None) -> Any:
+    """An ``OpenSearch`` or ``Elasticsearch`` client for ``url``, by what answers there
+    (``product`` when already known)."""
+    product = product or detect_product(url, settings)
     options: dict[str, Any] = {
         "request_timeout" if product == "elasticsearch" else "timeout": settings.request_timeout,
         "max_retries": settings.max_retries,
@@ -95,18 +168,13 @@ def connect(url: str, settings: ElasticsearchSettings) -> Any:
         options["verify_certs"] = settings.verify_certs
         if settings.ca_certs:
             options["ca_certs"] = str(settings.ca_certs)
-    if product == "opensearch":  # opensearch-py retries at once: it has no backoff setting
+    if product == "opensearch":
         from opensearchpy import OpenSearch
 
-        return OpenSearch([public_url(url)], **options)
+        return OpenSearch([public_url(url)], transport_class=_opensearch_transport(), **options)
     from elasticsearch import Elasticsearch
 
-    return Elasticsearch(
-        public_url(url),
-        retry_backoff_base=RETRY_BACKOFF[0],
-        retry_backoff_cap=RETRY_BACKOFF[1],
-        **options,
-    )
+    return Elasticsearch(public_url(url), transport_class=_es_transport(), **options)
 
 
 @contextmanager
@@ -119,6 +187,13 @@ def cluster_errors(url: str) -> Iterator[None]:
     where = public_url(url)
     try:
         yield
+    except (elastic_transport.ConnectionTimeout, opensearchpy.ConnectionTimeout):
+        raise _timed_out(where) from None
+    except (elastic_transport.TransportError, opensearchpy.ConnectionError) as exc:
+        raise ServiceError(
+            f"cannot reach the cluster at {where}: {type(exc).__name__}",
+            hint="check the URL, that the cluster is up, and the CA certificate",
+        ) from None
     except (elasticsearch.ApiError, opensearchpy.TransportError) as exc:
         status = getattr(exc, "status_code", None) or getattr(exc, "meta", None)
         status = getattr(status, "status", status)
@@ -126,23 +201,39 @@ def cluster_errors(url: str) -> Iterator[None]:
             f"the cluster at {where} refused the request (HTTP {status}): {_api_reason(exc)}",
             hint=_hint(status),
         ) from None
-    except (elastic_transport.TransportError, opensearchpy.exceptions.ImproperlyConfigured) as exc:
+    except opensearchpy.exceptions.ImproperlyConfigured as exc:
         raise ServiceError(
             f"cannot reach the cluster at {where}: {type(exc).__name__}",
             hint="check the URL, that the cluster is up, and the CA certificate",
         ) from None
 
 
+def _timed_out(where: str) -> ServiceError:
+    return ServiceError(
+        f"the cluster at {where} did not answer within the request timeout, retries included",
+        hint="raise [elasticsearch] request_timeout in socctl.toml, or check the cluster's load",
+    )
+
+
+#: The most of an error's reason shown (a proxy's error page can be long).
+REASON_CHARS = 300
+
+
 def _api_reason(exc: Exception) -> str:
     info = getattr(exc, "info", None) or getattr(exc, "body", None)
     if isinstance(info, dict) and isinstance(info.get("error"), dict):
-        return str(info["error"].get("reason") or info["error"].get("type"))
-    return str(getattr(exc, "error", "") or type(exc).__name__)
+        reason = str(info["error"].get("reason") or info["error"].get("type"))
+    else:
+        reason = str(getattr(exc, "error", "") or type(exc).__name__)
+    text = " ".join(reason.split())
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
 
 
 def _hint(status: object) -> str | None:
-    if status in (401, 403):
+    if status == 401:
         return "check the API key or user/password of [elasticsearch] in socctl.toml"
+    if status == 403:
+        return "the API key or user of [elasticsearch] lacks the privilege named; grant it"
     return None
 
 
@@ -157,6 +248,8 @@ def _errors(url: str) -> Iterator[None]:
         ) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
+        if isinstance(reason, TimeoutError):
+            raise _timed_out(where) from None
         text = (
             f"TLS failure ({reason.reason or reason})"
             if isinstance(reason, ssl.SSLError)
@@ -166,5 +259,7 @@ def _errors(url: str) -> Iterator[None]:
             f"cannot reach the cluster at {where}: {text}",
             hint="check the URL, that the cluster is up, and the CA certificate",
         ) from None
+    except TimeoutError:
+        raise _timed_out(where) from None
     except (OSError, ValueError) as exc:
         raise ServiceError(f"cannot reach the cluster at {where}: {exc}") from None
