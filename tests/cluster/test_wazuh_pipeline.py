@@ -15,7 +15,6 @@ if each had raised a Wazuh alert (``wazuh-archives-*`` holds them all the same w
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from subprocess_cli import socctl
 
 from socctl.detection.rules import load_rules
 from socctl.store.cluster.convert import convert
@@ -140,19 +140,6 @@ def wazuh_document(record: dict[str, Any], number: int) -> dict[str, Any]:
         "location": "EventChannel",
         "input": {"type": "log"},
     }
-
-
-def socctl(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SOCCTL_")}
-    return subprocess.run(
-        [sys.executable, "-m", "socctl", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=environ,
-    )
 
 
 def request(method: str, url: str, body: bytes | None = None) -> Any:
