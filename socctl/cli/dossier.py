@@ -3,13 +3,14 @@ render, verify."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from socctl.cli.context import state
+from socctl.cli.days import AS_OF_OPTION, parse_day, today
 from socctl.cli.output import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
@@ -19,12 +20,11 @@ from socctl.cli.output import (
     write_html_or_pdf,
     write_text,
 )
-from socctl.errors import InputError, UsageError
+from socctl.errors import InputError
 from socctl.i18n import headers, t
 from socctl.inventory import dossier as core
 from socctl.inventory.store import SystemStore
 from socctl.reports import render_html, render_markdown
-from socctl.timeutil import LOCAL_TZ, parse_time
 from socctl.trust.store import load_trust
 from socctl.workspace import Workspace
 
@@ -35,9 +35,6 @@ app = typer.Typer(
 
 KEY_OPTION = typer.Option(
     ..., "--key", "-k", help="Your private key (PEM) from 'socctl keys new'.", exists=False
-)
-AS_OF_OPTION = typer.Option(
-    None, "--as-of", help="Evaluate deadlines on this day (YYYY-MM-DD; default: today)."
 )
 
 
@@ -51,20 +48,6 @@ class DocFormat(StrEnum):
     html = "html"
     pdf = "pdf"
     md = "md"
-
-
-def today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def parse_day(text: str | None, option: str) -> date:
-    """A ``YYYY-MM-DD`` option value (today when absent)."""
-    if text is None:
-        return today()
-    try:
-        return parse_time(text).date()
-    except UsageError as exc:
-        raise UsageError(f"{option}: {exc.message}", hint=exc.hint) from None
 
 
 @app.command("new")

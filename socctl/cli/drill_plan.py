@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.days import AS_OF_OPTION, parse_day
 from socctl.cli.output import FORMAT_OPTION, Format, emit
 from socctl.drills import planning
 from socctl.storage import atomic_write

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.days import AS_OF_OPTION, parse_day
 from socctl.cli.output import FORMAT_OPTION, OUTPUT_OPTION, Format, render_rows, to_json, write_text
 from socctl.i18n import headers, t
 from socctl.inventory.posture import Posture, compute_posture

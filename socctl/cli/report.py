@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.dossier import AS_OF_OPTION, parse_day
+from socctl.cli.days import AS_OF_OPTION, parse_day
 from socctl.cli.output import OUTPUT_OPTION, write_html_or_pdf
 from socctl.inventory.posture import compute_posture, report_context
 from socctl.reports import render_html

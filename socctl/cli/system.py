@@ -15,7 +15,7 @@ from typing import Any, get_args
 import typer
 
 from socctl.cli.context import state
-from socctl.cli.dossier import AS_OF_OPTION, parse_day, today
+from socctl.cli.days import AS_OF_OPTION, parse_day, today
 from socctl.cli.output import (
     FORMAT_OPTION,
     OUTPUT_OPTION,
