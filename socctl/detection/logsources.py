@@ -47,6 +47,8 @@ class LogsourceData(_Model):
     pipelines: dict[str, PipelineSpec]
     kinds: dict[str, KindSpec]
     formats: dict[str, tuple[str, ...]] = {}
+    #: Pipelines of detection on a cluster: name → pySigma pipelines in order.
+    cluster: dict[str, tuple[str, ...]] = {}
 
 
 def kinds_of_format(fmt: str) -> tuple[str, ...]:

@@ -134,16 +134,22 @@ def test_alerts_list_and_show_read_the_cluster_when_it_is_the_store(
     assert json.loads(shown.stdout)["alert_id"] == wanted
 
 
-def test_each_query_is_what_sigma_cli_converts_the_rule_to(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("pipeline", "sigma_cli"),
+    [("winlogbeat", ["-p", "sysmon", "-p", "ecs_windows"]), ("ecs_windows", ["-p", "ecs_windows"])],
+)
+def test_each_query_is_what_sigma_cli_converts_the_rule_to(
+    tmp_path: Path, pipeline: str, sigma_cli: list[str]
+) -> None:
     ruleset = load_rules([RULES], cache_dir=None, use_cache=False)
-    conversion = convert(ruleset, "ecs_windows")
+    conversion = convert(ruleset, pipeline)
     assert len(conversion.queries) >= 10 and not conversion.failed
     # Every base rule on its own (files with correlations hold several rules), in one file.
     docs = [ruleset.document(query.rule) for query in conversion.queries]
     rules = tmp_path / "rules.yml"
     rules.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
     cli = subprocess.run(
-        [SIGMA, "convert", "-t", "lucene", "-p", "ecs_windows", rules],
+        [SIGMA, "convert", "-t", "lucene", *sigma_cli, rules],
         capture_output=True,
         text=True,
         check=True,
@@ -166,7 +172,7 @@ def test_n_rules_cost_ceil_n_over_batch_msearch_requests_plus_their_pages(
 ) -> None:
     url, index, _ = loaded
     ruleset = load_rules([RULES], cache_dir=None, use_cache=False)
-    queries = convert(ruleset, "ecs_windows").queries
+    queries = convert(ruleset, "winlogbeat").queries
     client = open_client(ElasticsearchSettings(), url)
     batch, page = 4, 2
     hits: dict[str, list[str]] = {}

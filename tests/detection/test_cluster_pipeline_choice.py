@@ -33,7 +33,7 @@ def indices(*mappings: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mapping", "chosen"),
     [
-        (indices(WINLOGBEAT), ("ecs_windows", "winlog")),
+        (indices(WINLOGBEAT), ("winlogbeat", "winlog")),
         (indices(WAZUH), ("wazuh", "data.win")),
         # a day of Wazuh alerts without Windows events next to one with them
         (indices(WAZUH_LINUX, WAZUH), ("wazuh", "data.win")),

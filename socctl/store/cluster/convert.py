@@ -2,10 +2,11 @@
 
 The query of a rule is exactly what ``sigma convert -t lucene -p PIPELINE`` prints for it: the
 same backend (``LuceneBackend`` of pysigma-backend-elasticsearch, whose Lucene dialect
-OpenSearch shares) and the same pipelines. The pipeline is ``--pipeline`` when given, else the
-one the index's fields call for (:func:`pipeline_for_mapping`): Winlogbeat / Elastic Agent
-documents (``winlog.*``) take ``ecs_windows``, Wazuh's (``data.win.*``) ``wazuh``, both for
-Windows rules only; other rules no pipeline. Rules the backend cannot convert are kept with the
+OpenSearch shares) and the same pipelines (the ``cluster`` section of
+``rules/pipelines/logsources.yml``). The pipeline is ``--pipeline`` when given, else the one the
+index's fields call for (:func:`pipeline_for_mapping`): Winlogbeat / Elastic Agent documents
+(``winlog.*``) take ``winlogbeat`` (pySigma's ``sysmon``, then ``ecs_windows``), Wazuh's
+(``data.win.*``) ``wazuh``, both for Windows rules only; other rules no pipeline. Rules the backend cannot convert are kept with the
 backend's reason; nothing is dropped.
 """
 
@@ -19,10 +20,6 @@ from typing import Any, Literal
 from socctl.detection.rules import LoadedRule, RuleLoadError, RuleSet
 from socctl.errors import UsageError
 
-#: The pipelines ``--pipeline`` accepts for a cluster: sigma-cli's names, and ``wazuh``: the
-#: pipelines of that entry of ``rules/pipelines/logsources.yml`` (pySigma's Sysmon and Windows
-#: log source pipelines, then ``wazuh-fields.yml``), in the order ``sigma convert -p`` applies.
-PIPELINES = ("ecs_windows", "ecs_windows_old", "wazuh", "none")
 #: Why a pipeline was chosen: ``given`` (``--pipeline``) or what the index mapping holds.
 Reason = Literal["given", "winlog", "data.win", "neither"]
 #: Field names a Lucene query names (``a.b\-c:``), to fetch them with the hits.
@@ -52,19 +49,26 @@ class Conversion:
     failed: list[RuleLoadError]
 
 
+def pipelines() -> dict[str, tuple[str, ...]]:
+    """The pipelines ``--pipeline`` accepts for a cluster: name → pySigma pipelines in order."""
+    from socctl.detection.logsources import data
+
+    return data().cluster
+
+
 def check_pipeline(name: str | None) -> str | None:
-    """``name`` if it is a pipeline :data:`PIPELINES` knows, else :class:`UsageError`."""
-    if name is not None and name not in PIPELINES:
+    """``name`` if it is one of :func:`pipelines`, else :class:`UsageError`."""
+    if name is not None and name not in pipelines():
         raise UsageError(
             f"unknown pipeline '{name}' for a cluster",
-            hint=f"give one of {', '.join(PIPELINES)}",
+            hint=f"give one of {', '.join(pipelines())}",
         )
     return name
 
 
 def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reason]:
     """The pipeline the documents of ``mapping`` (indices matching ``index``) call for, and why:
-    ``ecs_windows`` when they carry Winlogbeat's / Elastic Agent's ``winlog`` object, ``wazuh``
+    ``winlogbeat`` when they carry Winlogbeat's / Elastic Agent's ``winlog`` object, ``wazuh``
     when they carry Wazuh's ``data.win``, else ``none``. Indices of both kinds are refused."""
     kinds: set[Reason] = set()
     for spec in mapping.values():
@@ -80,7 +84,7 @@ def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reas
             hint="give an index pattern of one kind, or --pipeline",
         )
     if "winlog" in kinds:
-        return "ecs_windows", "winlog"
+        return "winlogbeat", "winlog"
     if "data.win" in kinds:
         return "wazuh", "data.win"
     return "none", "neither"
@@ -90,16 +94,10 @@ def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reas
 def _backend(pipeline: str) -> Any:
     from sigma.backends.elasticsearch import LuceneBackend
 
-    if pipeline == "none":
-        return LuceneBackend()
-    if pipeline == "wazuh":
-        from socctl.detection.logsources import build_pipeline, data
+    from socctl.detection.logsources import build_pipeline
 
-        (variant,) = data().pipelines["wazuh"].variants
-        return LuceneBackend(build_pipeline(variant.pipelines))
-    from sigma.pipelines.elasticsearch import windows
-
-    return LuceneBackend(getattr(windows, pipeline)())
+    names = pipelines()[pipeline]
+    return LuceneBackend(build_pipeline(names)) if names else LuceneBackend()
 
 
 def rule_pipeline(rule: LoadedRule, pipeline: str) -> str:
