@@ -76,24 +76,28 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 _VALUE_OPTIONS = {"--workspace", "-w", "--lang"}
 
 
-def _requested(argv: Sequence[str]) -> str | None:
-    """The command or group named on the command line, if any."""
-    args = list(argv)
-    while args:
+def _requested(argv: Sequence[str]) -> tuple[str | None, str | None]:
+    """The command or group named on the command line, and the word after it, if any."""
+    args, words = list(argv), list[str | None]()
+    while args and len(words) < 2:
         arg = args.pop(0)
-        if arg in _VALUE_OPTIONS:
+        if arg in _VALUE_OPTIONS and not words:
             args[:1] = []
         elif not arg.startswith("-"):
-            return arg
-    return None
+            words.append(arg)
+    words += [None, None]
+    return words[0], words[1]
 
 
 def _placeholder() -> None:
     """Stands in, in the top-level listing, for a command that this run does not call."""
 
 
-def create_app(wanted: str | None = None, *, everything: bool = True) -> typer.Typer:
-    """The socctl app; with ``everything=False`` only the command ``wanted`` is imported."""
+def create_app(
+    wanted: str | None = None, *, everything: bool = True, then: str | None = None
+) -> typer.Typer:
+    """The socctl app; with ``everything=False`` only the command ``wanted`` is imported (for a
+    group with a ``create_app``, only what its command ``then`` needs)."""
     app = typer.Typer(
         name="socctl",
         help="Security operations for Hai Phong: inventory and dossiers, Sigma detection, live-fire drills.",
@@ -108,11 +112,12 @@ def create_app(wanted: str | None = None, *, everything: bool = True) -> typer.T
         else:
             app.command(name, help=text)(_placeholder)
     for name, (module, text) in GROUPS.items():
-        group = (
-            importlib.import_module(module).app
-            if everything or name == wanted
-            else typer.Typer(help=text)
-        )
+        if everything or name == wanted:
+            found = importlib.import_module(module)
+            lazy = getattr(found, "create_app", None)
+            group = lazy(None if everything else then) if lazy else found.app
+        else:
+            group = typer.Typer(help=text)
         app.add_typer(group, name=name, help=text)
     return app
 
@@ -131,9 +136,10 @@ def _fail(message: str, code: int) -> None:
 
 def run() -> None:
     """Console-script entry point: no traceback reaches the user for bad input."""
-    wanted = _requested(sys.argv[1:])
+    wanted, then = _requested(sys.argv[1:])
     completing = any(key.startswith("_SOCCTL") for key in os.environ)
-    app = create_app(wanted, everything=completing or wanted not in {*GROUPS, *COMMANDS})
+    everything = completing or wanted not in {*GROUPS, *COMMANDS}
+    app = create_app(wanted, everything=everything, then=then)
     try:
         code = app(standalone_mode=False)  # returns Exit's code; usage errors raised, not printed
     except NoArgsIsHelpError as exc:
