@@ -445,6 +445,9 @@ def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[tuple[str, bool]]:
     """For lines already read as signed entries: each entry's hash and whether its signature
     is the key's over the entry (the canonical JSON without the signature).
 
+    The canonical JSON is first made by orjson (a tenth of the time of :func:`payload_bytes`;
+    the same bytes for every entry the journal writes: no floats, sorted ASCII keys), and made
+    again by :func:`payload_bytes` for an entry whose signature does not match those bytes.
     libsodium checks first (half the time of OpenSSL's check here); it accepts no signature
     OpenSSL rejects (it is the stricter of the two: both check S < L and the cofactorless
     equation, libsodium also refuses small-order and non-canonical points), and what it refuses
@@ -456,22 +459,32 @@ def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[tuple[str, bool]]:
     for line in lines:
         fields = orjson.loads(line)
         signature = base64.b64decode(fields.pop("signature"), validate=True)
+        try:
+            fast = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits
+            fast = b""
+        if fast and _signed(key, raw_key, signature, fast):
+            results.append((entry_hash(fast), True))
+            continue
         payload = payload_bytes(fields)
-        ok = False
-        if len(signature) == SIGNATURE_BYTES:
-            try:
-                crypto_sign_open(signature + payload, raw_key)
-                ok = True
-            except BadSignatureError:
-                pass
-        if not ok:
-            try:
-                key.verify(signature, payload)
-                ok = True
-            except InvalidSignature:
-                pass
+        ok = payload != fast and _signed(key, raw_key, signature, payload)
         results.append((entry_hash(payload), ok))
     return results
+
+
+def _signed(key: Ed25519PublicKey, raw_key: bytes, signature: bytes, payload: bytes) -> bool:
+    """Whether ``signature`` is the key's over ``payload`` (libsodium, then OpenSSL)."""
+    if len(signature) == SIGNATURE_BYTES:
+        try:
+            crypto_sign_open(signature + payload, raw_key)
+            return True
+        except BadSignatureError:
+            pass
+    try:
+        key.verify(signature, payload)
+        return True
+    except InvalidSignature:
+        return False
 
 
 def _workers() -> int:
