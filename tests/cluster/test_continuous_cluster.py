@@ -127,7 +127,7 @@ def test_a_run_killed_mid_cycle_resumes_with_no_alert_lost_or_written_twice(
     done = checkpoints(url, prefix)
     assert 0 < done < rules, f"{done} checkpoints: the kill did not land mid-cycle"
     before = stored(url, prefix)
-    assert set(before) < set(expected)
+    assert set(before) <= set(expected)  # all, when the rules left had no alert
 
     resumed = start("--cluster", url, "--index", index, "--every", "1s", cwd=ws, env=env)
     assert resumed.stderr is not None

@@ -233,3 +233,25 @@ def test_an_unreachable_cluster_or_a_tls_failure_is_one_line_with_exit_4(
     lines = result.stderr.strip().splitlines()
     assert len(lines) <= 2 and "Traceback" not in result.stderr
     assert target.split("//", 1)[1] in lines[0] and reason in lines[0]
+
+
+def test_a_cidr_filter_on_keyword_fields_keeps_the_embedded_engines_alerts(
+    cluster_url: str, tmp_path: Path
+) -> None:
+    """``c-ip|cidr`` on a web log: the index maps ``c-ip`` as a keyword, which a CIDR query
+    cannot match, so the internal addresses are filtered by prefix wildcards instead."""
+    rule = ROOT / "rules" / "web" / "web_admin_path_success_external.yml"
+    ws = tmp_path / "ws"
+    assert socctl("init", ws, cwd=tmp_path).returncode == 0
+    index = f"t-cidr-{uuid.uuid4().hex[:8]}"
+    loaded = socctl("logs", "ingest", ROOT / "samples" / "web", "--cluster", cluster_url,
+                    "--index", index, cwd=ws)  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    embedded, _ = detect(ws, "--logs", ROOT / "samples" / "web", "--rules", rule)
+    on_cluster, _ = detect(ws, "--cluster", cluster_url, "--index", index, "--rules", rule)
+    assert embedded, "the samples hold requests from outside the city network"
+
+    def key(alert: dict[str, Any]) -> tuple[str, str]:
+        return alert["rule"]["id"], alert["timestamp"]
+
+    assert sorted(map(key, on_cluster)) == sorted(map(key, embedded))

@@ -91,13 +91,29 @@ def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reas
 
 
 @cache
-def _backend(pipeline: str) -> Any:
+def _backend(pipeline: str, ip_fields: frozenset[str] | None) -> Any:
     from sigma.backends.elasticsearch import LuceneBackend
+    from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionOR
+    from sigma.types import SigmaString
 
     from socctl.detection.logsources import build_pipeline
 
+    class MappedLucene(LuceneBackend):
+        """A CIDR value on a field the indices do not map as ``ip`` (only an ``ip`` field
+        answers ``field:10.0.0.0\\/8``) becomes pySigma's own expansion into prefix wildcards
+        (``10.*``), which keyword fields answer."""
+
+        def convert_condition_field_eq_val_cidr(self, cond: Any, state: Any) -> Any:
+            if ip_fields is None or cond.field in ip_fields:
+                return super().convert_condition_field_eq_val_cidr(cond, state)
+            prefixes: list[Any] = [
+                ConditionFieldEqualsValueExpression(cond.field, SigmaString(prefix))
+                for prefix in cond.value.expand()
+            ]
+            return self.convert_condition(ConditionOR(prefixes, cond.source), state)
+
     names = pipelines()[pipeline]
-    return LuceneBackend(build_pipeline(names)) if names else LuceneBackend()
+    return MappedLucene(build_pipeline(names)) if names else MappedLucene()
 
 
 def rule_pipeline(rule: LoadedRule, pipeline: str) -> str:
@@ -107,9 +123,11 @@ def rule_pipeline(rule: LoadedRule, pipeline: str) -> str:
     return pipeline
 
 
-def convert(ruleset: RuleSet, pipeline: str) -> Conversion:
+def convert(ruleset: RuleSet, pipeline: str, ip_fields: frozenset[str] | None = None) -> Conversion:
     """The Lucene query of every detection rule of ``ruleset`` (correlations are run by the
-    correlation engine over their rules' hits)."""
+    correlation engine over their rules' hits). A CIDR value is a CIDR query on the fields of
+    ``ip_fields`` (default: every field, as ``sigma convert`` prints it) and prefix wildcards on
+    the others."""
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
 
@@ -120,7 +138,7 @@ def convert(ruleset: RuleSet, pipeline: str) -> Conversion:
         name = rule_pipeline(rule, pipeline)
         try:
             collection = SigmaCollection.from_dicts([ruleset.document(rule)])
-            queries = _backend(name).convert(collection)
+            queries = _backend(name, ip_fields).convert(collection)
         except SigmaError as exc:
             result.failed.append(_failure(rule, str(exc)))
             continue

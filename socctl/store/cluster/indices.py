@@ -24,21 +24,32 @@ class ClusterIndex:
     last: datetime | None
 
 
-def date_fields(properties: dict[str, Any], prefix: str = "") -> list[str]:
-    """The dotted names of the ``date`` fields of a mapping's ``properties``."""
+def fields_of_type(properties: dict[str, Any], types: set[str], prefix: str = "") -> list[str]:
+    """The dotted names of the fields of a mapping's ``properties`` whose type is in ``types``."""
     found = []
     for name, spec in properties.items():
         path = prefix + name
-        if spec.get("type") in {"date", "date_nanos"}:
+        if spec.get("type") in types:
             found.append(path)
         if isinstance(spec.get("properties"), dict):
-            found.extend(date_fields(spec["properties"], path + "."))
+            found.extend(fields_of_type(spec["properties"], types, path + "."))
     return found
+
+
+def ip_fields(mapping: dict[str, Any]) -> frozenset[str]:
+    """The ``ip`` fields of the mappings of one or more indices (``GET index/_mapping``)."""
+    return frozenset(
+        name
+        for spec in mapping.values()
+        for name in fields_of_type(spec.get("mappings", {}).get("properties", {}), {"ip"})
+    )
 
 
 def time_field(mapping: dict[str, Any]) -> str | None:
     """The time field of an index mapping (see :data:`TIME_FIELDS`)."""
-    fields = date_fields(mapping.get("mappings", {}).get("properties", {}))
+    fields = fields_of_type(
+        mapping.get("mappings", {}).get("properties", {}), {"date", "date_nanos"}
+    )
     for name in TIME_FIELDS:
         if name in fields:
             return name

@@ -22,7 +22,7 @@ from socctl.detection.rules import LoadedRule, RuleLoadError, RuleSet
 from socctl.errors import UsageError
 from socctl.store.cluster.client import ClusterClient
 from socctl.store.cluster.convert import Reason, convert, pipeline_for_mapping
-from socctl.store.cluster.indices import time_field
+from socctl.store.cluster.indices import ip_fields, time_field
 from socctl.store.cluster.search import run_queries
 
 #: Searches of one msearch per search the cluster runs at once (the rest wait in its queue),
@@ -123,7 +123,7 @@ def detect(
     else:
         run.pipeline = pipeline
     run.batch = batch or default_batch(client)
-    conversion = convert(ruleset, run.pipeline)
+    conversion = convert(ruleset, run.pipeline, ip_fields(mapping))
     run.failed.extend(conversion.failed)
     engine = CorrelationEngine(
         ruleset.correlations, ruleset.detection_rules, ruleset.event_field_names
