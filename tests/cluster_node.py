@@ -168,7 +168,12 @@ def wait_for(url: str, timeout: float = 180.0, node: OpenSearchNode | None = Non
     raise NodeError(f"the cluster at {url} did not answer within {timeout:.0f} s{detail}")
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupt)  # kill stops the node too, as Ctrl-C does
     node = OpenSearchNode.start()
     try:
         print(node.wait(), flush=True)
