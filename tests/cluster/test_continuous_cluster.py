@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -44,15 +45,32 @@ def call(url: str, body: Any = None, method: str | None = None) -> Any:
         return json.load(response)
 
 
-def start(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "socctl", "detect", "run", *map(str, args), "-f", "ndjson"],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
+Start = Callable[..., subprocess.Popen[str]]
+
+
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """Starts ``socctl detect run ARGS -f ndjson`` in the background; a run still going when the
+    test ends (it failed before stopping it) is killed."""
+    running: list[subprocess.Popen[str]] = []
+
+    def launch(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "socctl", "detect", "run", *map(str, args), "-f", "ndjson"],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+        )
+        running.append(process)
+        return process
+
+    yield launch
+    for process in running:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def wait_line(stream: IO[str], wanted: str, seen: list[str], timeout: float = 120) -> str:
@@ -100,7 +118,7 @@ def workspace(opensearch_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_a_run_killed_mid_cycle_resumes_with_no_alert_lost_or_written_twice(
-    opensearch_url: str, workspace: tuple[Path, str]
+    opensearch_url: str, workspace: tuple[Path, str], start: Start
 ) -> None:
     ws, index = workspace
     url = opensearch_url
@@ -150,7 +168,7 @@ def test_a_run_killed_mid_cycle_resumes_with_no_alert_lost_or_written_twice(
 
 
 def test_each_cycle_reports_only_the_alerts_of_events_new_since_its_checkpoints(
-    opensearch_url: str, workspace: tuple[Path, str], tmp_path: Path
+    opensearch_url: str, workspace: tuple[Path, str], tmp_path: Path, start: Start
 ) -> None:
     ws, index = workspace
     url = opensearch_url
