@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import urllib.request
@@ -20,7 +21,7 @@ from subprocess_cli import socctl
 from socctl.config import ElasticsearchSettings
 from socctl.detection.rules import load_rules
 from socctl.store.cluster.client import open_client
-from socctl.store.cluster.convert import convert
+from socctl.store.cluster.convert import convert, lucene_regex
 from socctl.store.cluster.search import run_queries, search_body
 
 pytestmark = pytest.mark.cluster
@@ -40,6 +41,18 @@ detection:
     TargetUserName|fieldref: SubjectUserName
   condition: sel
 level: low
+"""
+
+REGEX = """\
+title: comsvcs MiniDump of a process id, by a regular expression
+id: 44444444-5555-6666-7777-888888888888
+status: test
+logsource: {product: windows, category: process_creation}
+detection:
+  sel:
+    CommandLine|re: 'comsvcs\\.dll,\\s?MiniDump\\s\\d+'
+  condition: sel
+level: high
 """
 
 UPPER_CASE = """\
@@ -154,7 +167,13 @@ def test_each_query_is_what_sigma_cli_converts_the_rule_to(
         text=True,
         check=True,
     )
-    expected = [line for line in cli.stdout.splitlines() if line]
+    # socctl widens each regular expression to match anywhere in the value, as Sigma's does.
+    expected = [
+        re.sub(r":/((?:\\.|[^/\\])*)/", lambda m: f":/{lucene_regex(m[1])}/", line)
+        for line in cli.stdout.splitlines()
+        if line
+    ]
+    assert any(":/.*(" in line for line in expected), "the shipped rules hold a regex"
     sent = [search_body(q, "@timestamp", None, None)["query"] for q in conversion.queries]
     assert sent == [
         {
@@ -255,3 +274,15 @@ def test_a_cidr_filter_on_keyword_fields_keeps_the_embedded_engines_alerts(
         return alert["rule"]["id"], alert["timestamp"]
 
     assert sorted(map(key, on_cluster)) == sorted(map(key, embedded))
+
+
+def test_a_regular_expression_matches_anywhere_in_the_value_as_in_sigma(
+    loaded: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    url, index, ws = loaded
+    rule = tmp_path / "regex.yml"
+    rule.write_text(REGEX, encoding="utf-8")
+    embedded, _ = detect(ws, "--index", "win", "--rules", rule)
+    on_cluster, _ = detect(ws, "--cluster", url, "--index", index, "--rules", rule)
+    assert embedded, "the samples hold the MiniDump command line"
+    assert sorted(a["timestamp"] for a in on_cluster) == sorted(a["timestamp"] for a in embedded)

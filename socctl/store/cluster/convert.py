@@ -1,13 +1,15 @@
 """Sigma rules as Lucene ``query_string`` queries, converted by pySigma's Elasticsearch backend.
 
-The query of a rule is exactly what ``sigma convert -t lucene -p PIPELINE`` prints for it: the
-same backend (``LuceneBackend`` of pysigma-backend-elasticsearch, whose Lucene dialect
-OpenSearch shares) and the same pipelines (the ``cluster`` section of
-``rules/pipelines/logsources.yml``). The pipeline is ``--pipeline`` when given, else the one the
-index's fields call for (:func:`pipeline_for_mapping`): Winlogbeat / Elastic Agent documents
-(``winlog.*``) take ``winlogbeat`` (pySigma's ``sysmon``, then ``ecs_windows``), Wazuh's
-(``data.win.*``) ``wazuh``, both for Windows rules only; other rules no pipeline. Rules the backend cannot convert are kept with the
-backend's reason; nothing is dropped.
+The query of a rule is what ``sigma convert -t lucene -p PIPELINE`` prints for it (the same
+backend, ``LuceneBackend`` of pysigma-backend-elasticsearch, whose Lucene dialect OpenSearch
+shares, and the same pipelines: the ``cluster`` section of ``rules/pipelines/logsources.yml``),
+but for two things Lucene does differently from Sigma: a regular expression is widened to match
+anywhere in the value (:func:`lucene_regex`), and a CIDR value on a field the indices do not map
+as ``ip`` is matched by prefix wildcards. The pipeline is ``--pipeline`` when given, else the
+one the index's fields call for (:func:`pipeline_for_mapping`): Winlogbeat / Elastic Agent
+documents (``winlog.*``) take ``winlogbeat`` (pySigma's ``sysmon``, then ``ecs_windows``),
+Wazuh's (``data.win.*``) ``wazuh``, both for Windows rules only; other rules no pipeline. Rules
+the backend cannot convert are kept with the backend's reason; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -90,6 +92,23 @@ def pipeline_for_mapping(mapping: dict[str, Any], index: str) -> tuple[str, Reas
     return "none", "neither"
 
 
+def lucene_regex(pattern: str) -> str:
+    """Sigma's ``re`` (a search anywhere in the value, Python's syntax) as a Lucene regular
+    expression, which must match the whole value: ``.*`` on each end that ``^`` / ``$`` does not
+    anchor (the anchors dropped), ``(?:`` groups as plain groups, a leading ``(?i)`` dropped
+    (keyword fields with socctl's normalizer match any case). Lucene knows ``\\d``, ``\\s`` and
+    ``\\w``; lookarounds and back-references have no Lucene form and stay as they are."""
+    body = pattern.replace("(?:", "(")
+    body = body.removeprefix("(?i)")
+    start, end = ".*", ".*"
+    if body.startswith("^"):
+        start, body = "", body[1:]
+    escapes = len(body[:-1]) - len(body[:-1].rstrip("\\"))
+    if body.endswith("$") and escapes % 2 == 0:
+        end, body = "", body[:-1]
+    return f"{start}({body}){end}"
+
+
 @cache
 def _backend(pipeline: str, ip_fields: frozenset[str] | None) -> Any:
     from sigma.backends.elasticsearch import LuceneBackend
@@ -101,7 +120,12 @@ def _backend(pipeline: str, ip_fields: frozenset[str] | None) -> Any:
     class MappedLucene(LuceneBackend):
         """A CIDR value on a field the indices do not map as ``ip`` (only an ``ip`` field
         answers ``field:10.0.0.0\\/8``) becomes pySigma's own expansion into prefix wildcards
-        (``10.*``), which keyword fields answer."""
+        (``10.*``), which keyword fields answer; a regular expression is made to match where
+        Sigma's does (:func:`lucene_regex`)."""
+
+        def convert_value_re(self, regex: Any, state: Any) -> Any:
+            converted = super().convert_value_re(regex, state)
+            return lucene_regex(converted) if isinstance(converted, str) else converted
 
         def convert_condition_field_eq_val_cidr(self, cond: Any, state: Any) -> Any:
             if ip_fields is None or cond.field in ip_fields:
