@@ -15,8 +15,6 @@ if each had raised a Wazuh alert (``wazuh-archives-*`` holds them all the same w
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from sigma_cli import sigma_convert
 from subprocess_cli import socctl
 
 from socctl.detection.rules import load_rules
@@ -35,7 +33,6 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 WINDOWS = ROOT / "samples" / "windows"
 RULES = ROOT / "rules" / "windows"
-SIGMA = Path(sys.executable).parent / "sigma"
 INDEX = "wazuh-alerts-4.x-2026.11.20"
 
 #: What Wazuh's template maps of the fields these documents have (its string_as_keyword rule).
@@ -203,18 +200,9 @@ def test_each_wazuh_query_is_what_sigma_cli_converts_the_rule_to(tmp_path: Path)
     ruleset = load_rules([RULES], cache_dir=None, use_cache=False)
     conversion = convert(ruleset, "wazuh")
     assert len(conversion.queries) >= 10 and not conversion.failed
-    docs = [ruleset.document(query.rule) for query in conversion.queries]
-    rules = tmp_path / "rules.yml"
-    rules.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
-    pipelines = ["-p", "sysmon", "-p", "windows-logsources"]
-    pipelines += ["-p", ROOT / "rules" / "pipelines" / "wazuh-fields.yml"]
-    cli = subprocess.run(
-        [SIGMA, "convert", "-t", "lucene", *pipelines, rules],
-        capture_output=True,
-        text=True,
-        check=True,
+    fields = ROOT / "rules" / "pipelines" / "wazuh-fields.yml"
+    expected = sigma_convert(
+        ruleset, conversion.queries, tmp_path, "sysmon", "windows-logsources", fields
     )
-    assert [q.query for q in conversion.queries] == [
-        line for line in cli.stdout.splitlines() if line
-    ]
+    assert [q.query for q in conversion.queries] == expected
     assert all("data.win." in q.query for q in conversion.queries)
