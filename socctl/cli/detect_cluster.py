@@ -52,6 +52,7 @@ def run_cluster(
     from socctl.store.cluster.store import detect
 
     pipeline, lookup, lang = options
+    pipeline = check_pipeline(pipeline)  # a wrong name is refused before connecting
     settings = ws.settings.elasticsearch
     client = open_client(settings, url)
     with progress("rules", lang) as update:
@@ -60,7 +61,7 @@ def run_cluster(
             index,
             ruleset,
             window,
-            pipeline=check_pipeline(pipeline),
+            pipeline=pipeline,
             batch=settings.batch_size,
             lookup=lookup,
             progress=update,
@@ -93,6 +94,7 @@ def watch_cluster(
 
     every, lookback = timing
     pipeline, lookup, lang = options
+    pipeline = check_pipeline(pipeline)  # a wrong name is refused before connecting
     fields, span, fmt = shown
     settings = ws.settings.elasticsearch
     client = open_client(settings, url)
@@ -106,7 +108,7 @@ def watch_cluster(
         index,
         ruleset,
         ClusterAlertStore(client, settings.alerts_index),
-        check_pipeline(pipeline),
+        pipeline,
         settings.batch_size,
         lookup,
         print_new,

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from subprocess_cli import socctl
 
 from socctl.errors import UsageError
 from socctl.store.cluster.convert import check_pipeline, pipeline_for_mapping
@@ -58,3 +60,18 @@ def test_wazuh_is_a_pipeline_the_option_takes() -> None:
     assert check_pipeline("wazuh") == "wazuh"
     with pytest.raises(UsageError, match="unknown pipeline 'wazuh4'"):
         check_pipeline("wazuh4")
+
+
+@pytest.mark.parametrize("continuous", [(), ("--every", "1m")], ids=["once", "every"])
+def test_an_unknown_pipeline_is_refused_before_the_cluster_is_reached(
+    tmp_path: Path, continuous: tuple[str, ...]
+) -> None:
+    assert socctl("init", tmp_path / "ws").returncode == 0
+    result = socctl(
+        "detect", "run", "--cluster", "http://127.0.0.1:9", "--index", "logs",
+        "--pipeline", "winlog", *continuous, cwd=tmp_path / "ws",
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "unknown pipeline 'winlog'" in line and "winlogbeat, ecs_windows" in line
+    assert "cannot reach" not in line
