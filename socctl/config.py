@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -109,6 +110,16 @@ def _from_toml(path: Path) -> dict[str, Any]:
                     path=path,
                     hint=f"set {ENV_PREFIX}{section.upper()}__{key.upper()} or '{key}_file'",
                 )
+    hosts = data.get("elasticsearch", {}).get("hosts", [])
+    for host in hosts if isinstance(hosts, list) else []:
+        if isinstance(host, str) and urlsplit(host).password is not None:
+            raise InputError(
+                "secret in 'elasticsearch.hosts': a URL with a password must not be stored in"
+                " the workspace",
+                path=path,
+                hint=f"give the host without user:password@ and set {ENV_PREFIX}ELASTICSEARCH__"
+                "USERNAME and SOCCTL_ELASTICSEARCH__PASSWORD, or 'password_file'",
+            )
     return data
 
 

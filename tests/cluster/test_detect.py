@@ -267,3 +267,15 @@ def test_a_regular_expression_matches_anywhere_in_the_value_as_in_sigma(
     on_cluster, _ = detect(ws, "--cluster", url, "--index", index, "--rules", rule)
     assert embedded, "the samples hold the MiniDump command line"
     assert sorted(a["timestamp"] for a in on_cluster) == sorted(a["timestamp"] for a in embedded)
+
+
+@pytest.mark.parametrize("pattern", ["t-nothing-here", "t-nothing-here-*"])
+def test_an_index_nothing_matches_is_named_with_exit_2(
+    cluster_url: str, tmp_path: Path, pattern: str
+) -> None:
+    ws = tmp_path / "ws"
+    assert socctl("init", ws, cwd=tmp_path).returncode == 0
+    result = socctl("detect", "run", "--cluster", cluster_url, "--index", pattern, cwd=ws)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"no index matches '{pattern}'" in line and "logs indices --cluster" in line

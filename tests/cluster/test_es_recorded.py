@@ -247,6 +247,26 @@ def test_a_server_without_the_elastic_product_header_is_refused_in_one_line(ws: 
     assert [r.path for r in es.received] == ["/"], "nothing sent after GET /"
 
 
+def test_a_web_page_at_the_url_is_refused_as_no_cluster_in_one_line(ws: Path) -> None:
+    with ReplayServer("html_page") as es:
+        line = one_line_error(socctl("logs", "indices", "--cluster", es.url, cwd=ws))
+    assert es.url in line and "neither Elasticsearch nor OpenSearch" in line
+
+
+def test_a_403_to_the_first_request_names_the_privilege(ws: Path) -> None:
+    with ReplayServer("root_forbidden") as es:
+        line = one_line_error(socctl("detect", "run", "--cluster", es.url, "--index", INDEX,
+                                     "--rules", "r.yml", cwd=ws))  # fmt: skip
+    assert "HTTP 403" in line and "cluster:monitor/main" in line and "privilege" in line
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1:9200", "es.example:9200", "http://"])
+def test_an_address_that_is_not_http_is_refused_at_once(ws: Path, url: str) -> None:
+    result = socctl("logs", "indices", "--cluster", url, cwd=ws, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert "not the HTTP address of a cluster node" in result.stderr
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -38,6 +38,16 @@ def test_secret_in_the_workspace_file_is_refused(tmp_path: Path) -> None:
     assert "SOCCTL_ELASTICSEARCH__API_KEY" in str(info.value)
 
 
+def test_a_password_in_a_host_url_of_the_workspace_file_is_refused(tmp_path: Path) -> None:
+    path = toml(tmp_path, '[elasticsearch]\nhosts = ["https://soc:S3cret@es.example:9200"]\n')
+    with pytest.raises(InputError) as info:
+        load_settings(path, environ={})
+    assert "S3cret" not in str(info.value) and "elasticsearch.hosts" in str(info.value)
+    assert "SOCCTL_ELASTICSEARCH__PASSWORD" in str(info.value)
+    plain = toml(tmp_path, '[elasticsearch]\nhosts = ["https://es.example:9200"]\n')
+    assert load_settings(plain, environ={}).elasticsearch.hosts == ["https://es.example:9200"]
+
+
 def test_secret_from_environment_is_never_printed() -> None:
     settings = load_settings(None, environ={"SOCCTL_ELASTICSEARCH__API_KEY": "topsecret"})
     assert settings.elasticsearch.secret("api_key") == "topsecret"

@@ -43,8 +43,12 @@ class ClusterClient:
         return {"_shard_doc": "asc"} if self.product == "elasticsearch" else {"_id": "asc"}
 
     def mapping(self, index: str) -> dict[str, Any]:
+        """The mappings of the indices ``index`` names (none: ``{}``, for a name as for a
+        pattern)."""
         with cluster_errors(self.url):
-            result: dict[str, Any] = self.raw.indices.get_mapping(index=index)
+            result: dict[str, Any] = self.raw.indices.get_mapping(
+                index=index, ignore_unavailable=True, allow_no_indices=True
+            )
             return result
 
     def max_concurrent_searches(self) -> int:

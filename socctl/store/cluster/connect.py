@@ -25,7 +25,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from socctl.config import ElasticsearchSettings
-from socctl.errors import ServiceError
+from socctl.errors import ServiceError, UsageError
 from socctl.store.cluster.retry import RETRY_STATUS, with_retries
 
 #: The REST API version asked of Elasticsearch: 8 and 9 serve it (8 refuses 9, the client's own).
@@ -92,10 +92,24 @@ def _root(url: str, settings: ElasticsearchSettings) -> tuple[Any, str | None]:
     return with_retries(get, settings.max_retries, transient=_transient)
 
 
+def check_url(url: str) -> None:
+    """A :class:`~socctl.errors.UsageError` unless ``url`` is an http(s) address with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"not the HTTP address of a cluster node: '{public_url(url) if parts.hostname else url}'",
+            hint="give http://HOST:PORT or https://HOST:PORT (Elasticsearch and OpenSearch listen on 9200)",
+        )
+
+
 def detect_product(url: str, settings: ElasticsearchSettings) -> Product:
     """Which product answers at ``url`` (``GET /``)."""
+    check_url(url)
     with _errors(url):
-        info, product = _root(url, settings)
+        try:
+            info, product = _root(url, settings)
+        except ValueError:  # not JSON: a web page, a proxy's login form
+            info, product = None, None
     version = info.get("version", {}) if isinstance(info, dict) else {}
     if isinstance(version, dict) and version.get("distribution") == "opensearch":
         return "opensearch"
@@ -225,13 +239,18 @@ def _api_reason(exc: Exception) -> str:
         reason = str(info["error"].get("reason") or info["error"].get("type"))
     else:
         reason = str(getattr(exc, "error", "") or type(exc).__name__)
+    return _short(reason)
+
+
+def _short(reason: str) -> str:
+    """``reason`` on one line, at most :data:`REASON_CHARS` long."""
     text = " ".join(reason.split())
     return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
 
 
 def _hint(status: object) -> str | None:
     if status == 401:
-        return "check the API key or user/password of [elasticsearch] in socctl.toml"
+        return "check the API key or user/password (the URL's, or [elasticsearch] in socctl.toml)"
     if status == 403:
         return "the API key or user of [elasticsearch] lacks the privilege named; grant it"
     return None
@@ -243,8 +262,14 @@ def _errors(url: str) -> Iterator[None]:
     try:
         yield
     except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+            said = str(body["error"].get("reason") or body["error"]["type"])
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            said = str(exc.reason)
         raise ServiceError(
-            f"the cluster at {where} answered HTTP {exc.code} {exc.reason}", hint=_hint(exc.code)
+            f"the cluster at {where} answered HTTP {exc.code}: {_short(said)}",
+            hint=_hint(exc.code),
         ) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
