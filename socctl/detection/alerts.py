@@ -2,7 +2,9 @@
 
 An alert has a deterministic ``alert_id`` (rule id + the event's time and content, or for a correlation
 rule id + group values + window start) so rerunning a detection over the same events gives the
-same alerts, wherever the log was copied or rotated to, and the alert store keeps each once.
+same alerts, wherever the log was copied or rotated to, and the alert store keeps each once. On a
+cluster, where only some fields of a document are fetched (which ones depends on the rules and
+the pipeline), the event's index and document id stand for its content.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ IP_FIELDS = (
 #: Values that mean "no value" in Windows and web logs.
 _EMPTY = {"", "-", "N/A", "n/a", "null", "None"}
 
-Origin = Literal["file", "index"]
+#: Where events come from: log files, the embedded store, or a cluster (whose documents are
+#: fetched with only some of their fields, so a cluster alert is identified by its document).
+Origin = Literal["file", "index", "cluster"]
 Lookup = Callable[[str], "SystemRef | None"]
 
 
@@ -164,7 +168,7 @@ def _first_value(fields: dict[str, Any], names: Sequence[str]) -> str | None:
 
 
 def _source(event: Event, origin: Origin) -> dict[str, Any]:
-    if origin == "index":
+    if origin != "file":
         return {"index": event.source, "document_id": event.ref}
     return {"path": display_text(event.source), "record": event.ref}
 
@@ -226,7 +230,8 @@ def build_alerts(
         else:
             timestamp = parts.timestamp
             event_json = parts.canonical()
-            alert_id = _hash(rule.id, timestamp or "", event_json)
+            identity = f"{first.source}\0{first.ref}" if origin == "cluster" else event_json
+            alert_id = _hash(rule.id, timestamp or "", identity)
         yield Alert(
             alert_id=alert_id,
             rule=about,  # one dict per rule, shared by its alerts

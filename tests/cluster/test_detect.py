@@ -279,3 +279,18 @@ def test_an_index_nothing_matches_is_named_with_exit_2(
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert f"no index matches '{pattern}'" in line and "logs indices --cluster" in line
+
+
+def test_a_rerun_with_another_pipeline_adds_no_alert_for_the_same_documents(
+    loaded: tuple[str, str, Path], tmp_path: Path
+) -> None:
+    """The fields fetched depend on the pipeline's query; the alert of a document does not."""
+    url, index, ws = loaded
+    rule = tmp_path / "regex.yml"
+    rule.write_text(REGEX, encoding="utf-8")
+    env = {"SOCCTL_ELASTICSEARCH__ALERTS_INDEX": f"t-rerun-{uuid.uuid4().hex[:8]}"}
+    args = ("--cluster", url, "--index", index, "--rules", rule)
+    first, _ = detect(ws, *args, "--pipeline", "winlogbeat", env=env)
+    again, stderr = detect(ws, *args, "--pipeline", "ecs_windows", env=env)
+    assert first and sorted(a["alert_id"] for a in again) == sorted(a["alert_id"] for a in first)
+    assert "new in alert store 0" in stderr

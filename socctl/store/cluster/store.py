@@ -140,7 +140,9 @@ def detect(
         if commit is None:
             return
         ready = [k for k in keys if k not in engine.referenced]
-        alerts = list(build_alerts((m for k in ready for m in pending.pop(k, [])), "index", lookup))
+        alerts = list(
+            build_alerts((m for k in ready for m in pending.pop(k, [])), "cluster", lookup)
+        )
         run.alerts.extend(alerts)
         commit(alerts, [rules[k] for k in ready])
         if stop is not None and stop():
@@ -174,7 +176,7 @@ def detect(
     for rule, event in correlated:
         matches.extend(engine.add(rule, event))
     matches.extend(engine.flush())
-    rest = list(build_alerts(matches, "index", lookup))
+    rest = list(build_alerts(matches, "cluster", lookup))
     run.alerts.extend(rest)
     if commit is not None:
         # The correlations are complete only when every rule they reference ran.
