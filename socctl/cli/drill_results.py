@@ -183,7 +183,7 @@ def register(app: typer.Typer) -> None:
         app_state = state(ctx)
         ws = app_state.workspace()
         sheet = sheet_of(ws, drill_id)
-        check = verify_journal(ws, drill_id)
+        check = verify_journal(ws, drill_id, every_signature=True)
         context = report_context(load_spec(ws, drill_id), sheet, check)
         html = render_html(
             "drill-report.html.j2", context, override_dir=ws.report_overrides, lang="vi"

@@ -226,10 +226,15 @@ def verify(
     drill_id: str = DRILL_ARG,
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
+    every_signature: bool = typer.Option(
+        False,
+        "--all-signatures",
+        help="Check each entry's signature, not only the last of each linked chain.",
+    ),
 ) -> None:
     """Check the drill's signature and every journal entry; name anything edited, removed,
     reordered, replayed or forged (exit 3). Nothing is ever repaired."""
-    check = verify_journal(state(ctx).workspace(), drill_id)
+    check = verify_journal(state(ctx).workspace(), drill_id, every_signature=every_signature)
     rows = [
         {"kind": p.kind, "where": f"{p.path}:{p.line}" if p.line else p.path, "problem": p.message}
         for p in check.problems
@@ -242,7 +247,7 @@ def verify(
         )
     err_console.print(
         f"drill {drill_id}: {len(check.entries)} entries in {check.chains} chain(s), all signed "
-        "and in order",
+        f"and in order ({check.signatures} signature(s) checked)",
         markup=False,
         soft_wrap=True,
     )

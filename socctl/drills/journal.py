@@ -3,10 +3,14 @@
 ``drills/<id>/journal/<key-slug>.jsonl`` holds one entry per line, written by that key only.
 Each line is the canonical JSON of an entry (sorted keys, compact, UTF-8); the entry's
 ``signature`` is its author's Ed25519 signature over the same JSON without the signature, and
-its hash (SHA-256 of those bytes) is the next entry's ``prev``. The controller's chain also
-carries checkpoints: the (seq, hash) head of every chain at that moment, so that removing the
-last entries of a chain is found too. Different authors never write the same file, so copies
-of a workspace synced with git merge without conflicts.
+the line's hash (SHA-256 of the line, signature included) is the next entry's ``prev``. So the
+signature of an entry vouches for every line before it in its chain, as a signed git commit
+does for its history: a chain whose lines are entries 1, 2, 3… each linking to the line before
+is proven by the signature of its last entry; any other chain has every signature checked, to
+name each bad entry. The controller's chain also carries checkpoints: the (seq, hash) head of
+every chain at that moment, so that removing the last entries of a chain is found too.
+Different authors never write the same file, so copies of a workspace synced with git merge
+without conflicts.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from socctl.drills.checked import CheckedLines
 from socctl.drills.spec import (
     JOURNAL_DIR,
     SIGNATURE_NAME,
@@ -222,9 +225,9 @@ def journal_dir(ws: Workspace, drill_id: str) -> Path:
     return drill_dir(ws, drill_id) / JOURNAL_DIR
 
 
-def entry_hash(payload: bytes) -> str:
-    """The hash of an entry: SHA-256 hex of its canonical JSON without the signature."""
-    return hashlib.sha256(payload).hexdigest()
+def entry_hash(line: bytes) -> str:
+    """The hash of an entry: SHA-256 hex of its line (the signed entry, without the line end)."""
+    return hashlib.sha256(line.rstrip(b"\r\n")).hexdigest()
 
 
 def find_close(ws: Workspace, spec: DrillSpec) -> datetime | None:
@@ -281,6 +284,8 @@ class JournalCheck:
     entries: list[Entry]
     heads: dict[str, Head]
     chains: int
+    #: Signatures checked (one a linked chain, else one an entry).
+    signatures: int
 
     @property
     def ok(self) -> bool:
@@ -362,8 +367,9 @@ def read_head(path: Path) -> Head | None:
         return None
     try:
         fields = orjson.loads(lines[-1])
-        fields.pop("signature")
-        return Head(seq=fields["seq"], hash=entry_hash(payload_bytes(fields)))
+        if "signature" not in fields:
+            raise KeyError("signature")
+        return Head(seq=fields["seq"], hash=entry_hash(lines[-1]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise InputError(
             "the last line of this chain is not a journal entry",
@@ -420,12 +426,11 @@ class _Record:
 
 @dataclass(slots=True)
 class _Pending:
-    """A line whose signature is to be checked; ``hash`` is known when it was remembered."""
+    """A line of the chain's author whose signature is to be checked."""
 
     record: _Record
     fields: dict[str, Any]
     raw: bytes
-    remembered: bool
 
 
 @dataclass
@@ -437,13 +442,27 @@ class _Chain:
     by_seq: dict[int, _Record] = field(default_factory=dict)
     team: Team | None = None
     public_key: str = ""
-    data: bytes = b""
     pending: list[_Pending] = field(default_factory=list)
+    #: No line was found wrong while reading (malformed, another drill's or author's).
+    clean: bool = True
+
+    def linked(self) -> bool:
+        """Whether the lines are entries 1, 2, 3… of the author, each linking to the line
+        before: then the last entry's signature vouches for all of them."""
+        if not self.clean or len(self.pending) != len(self.records):
+            return False
+        prev = GENESIS
+        for seq, pending in enumerate(self.pending, start=1):
+            record = pending.record
+            if record.seq != seq or record.prev != prev:
+                return False
+            prev = record.hash
+        return True
 
 
-def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[tuple[str, bool]]:
-    """For lines already read as signed entries: each entry's hash and whether its signature
-    is the key's over the entry (the canonical JSON without the signature).
+def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[bool]:
+    """For lines already read as signed entries: whether each one's signature is the key's
+    over the entry (the canonical JSON without the signature).
 
     The canonical JSON is first made by orjson (a tenth of the time of :func:`payload_bytes`;
     the same bytes for every entry the journal writes: no floats, sorted ASCII keys), and made
@@ -464,11 +483,10 @@ def _check_lines(raw_key: bytes, lines: list[bytes]) -> list[tuple[str, bool]]:
         except orjson.JSONEncodeError:  # an integer beyond 64 bits
             fast = b""
         if fast and _signed(key, raw_key, signature, fast):
-            results.append((entry_hash(fast), True))
+            results.append(True)
             continue
         payload = payload_bytes(fields)
-        ok = payload != fast and _signed(key, raw_key, signature, payload)
-        results.append((entry_hash(payload), ok))
+        results.append(payload != fast and _signed(key, raw_key, signature, payload))
     return results
 
 
@@ -526,8 +544,8 @@ class _Signatures:
             ]
         )
 
-    def results(self) -> list[list[tuple[str, bool]]]:
-        """By chain added, the (hash, valid) of each line."""
+    def results(self) -> list[list[bool]]:
+        """By chain added, whether each line's signature is valid."""
         if self._pool is None:
             return [_check_lines(raw_key, lines) for raw_key, lines in self._jobs]
         try:
@@ -587,9 +605,9 @@ class _Checker:
                 "spec", sig_path, None, f"signed by {signer.slug}, not a controller of the drill"
             )
 
-    def read_chain(self, path: Path, checked: CheckedLines) -> _Chain:
-        """The chain's records; the lines whose signature is to be checked in ``pending``
-        (with their hash already when ``checked`` remembers them valid over the same bytes)."""
+    def read_chain(self, path: Path) -> _Chain:
+        """The chain's records; the lines of its author, whose signatures are to be checked,
+        in ``pending``."""
         slug = path.name[: -len(CHAIN_SUFFIX)]
         try:
             key = self.trust.get(slug)
@@ -606,8 +624,8 @@ class _Checker:
             self.add("wrong-role", path, None, f"'{slug}' is not a member of any team of the drill")
         chain.public_key = key.entry.public_key
         with path.open("rb") as handle:
-            chain.data = data = handle.read()
-        known = checked.load(slug, chain.public_key, data)
+            data = handle.read()
+        problems = len(self.problems)
         for number, line in enumerate(data.split(b"\n"), start=1):
             if not line.strip():
                 continue
@@ -621,11 +639,10 @@ class _Checker:
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, binascii.Error):
                 self.add("malformed", path, number, "not a signed journal entry (edited by hand?)")
                 continue
-            record = _Record(number, seq, prev, "", False, None)
+            record = _Record(number, seq, prev, entry_hash(line), False, None)
             chain.records.append(record)
             where = f"seq {seq}"
             if fields.get("drill") != self.spec.id:
-                record.hash = entry_hash(payload_bytes(fields))
                 self.add(
                     "replayed",
                     path,
@@ -635,7 +652,6 @@ class _Checker:
                 continue
             author = fields.get("author")
             if author != chain.fingerprint:
-                record.hash = entry_hash(payload_bytes(fields))
                 other = self.fingerprints.get(str(author))
                 if other:
                     self.add(
@@ -652,10 +668,8 @@ class _Checker:
                         f"{where} is signed by {author}, a key this workspace does not trust",
                     )
                 continue
-            remembered = known[number - 1] if number <= len(known) else None
-            if remembered is not None:
-                record.hash = remembered
-            chain.pending.append(_Pending(record, fields, line, remembered is not None))
+            chain.pending.append(_Pending(record, fields, line))
+        chain.clean = len(self.problems) == problems
         return chain
 
     def check_entry(
@@ -818,41 +832,28 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def verify_journal(ws: Workspace, drill_id: str) -> JournalCheck:
+def verify_journal(ws: Workspace, drill_id: str, *, every_signature: bool = False) -> JournalCheck:
     """Check the drill's signature and every chain: signatures, authors, roles, order, links
     and the controller's checkpoints. Problems are listed, never repaired.
 
-    Signatures found valid are remembered (see :mod:`socctl.drills.checked`) for exactly the
-    bytes they were checked over: a chain that only grew since has its new lines checked."""
+    A chain whose lines all link (see :meth:`_Chain.linked`) has the signature of its last
+    entry checked, which vouches for every line before it; when that fails, when the chain
+    does not link, or with ``every_signature``, each entry's signature is checked."""
     with collector_paused():
-        return _verify(ws, drill_id)
+        return _verify(ws, drill_id, every_signature)
 
 
-def _verify(ws: Workspace, drill_id: str) -> JournalCheck:
+def _verify(ws: Workspace, drill_id: str, every_signature: bool) -> JournalCheck:
     spec = load_spec(ws, drill_id)
     checker = _Checker(ws, spec)
     checker.check_spec()
-    checked = CheckedLines(ws, drill_id)
-    signatures = _Signatures()
-    chains, fresh = [], []
-    for path in chain_files(ws, drill_id):
-        chain = checker.read_chain(path, checked)
-        todo = [p for p in chain.pending if not p.remembered]
-        signatures.add(base64.b64decode(chain.public_key), [p.raw for p in todo])
-        chains.append(chain)
-        fresh.append(todo)
+    chains = [checker.read_chain(path) for path in chain_files(ws, drill_id)]
     validated = [_validate([p.fields for p in chain.pending]) for chain in chains]
-    for chain, todo, results, entries_of in zip(
-        chains, fresh, signatures.results(), validated, strict=True
-    ):
-        valid: set[int] = set()
-        for pending, (digest, ok) in zip(todo, results, strict=True):
-            pending.record.hash = digest
-            if ok:
-                valid.add(pending.record.line)
+    valid, checks = _signatures(chains, every_signature)
+    for chain, entries_of, good in zip(chains, validated, valid, strict=True):
         for pending, entry in zip(chain.pending, entries_of, strict=True):
             record = pending.record
-            if pending.remembered or record.line in valid:
+            if record.line in good:
                 record.signed = True
                 checker.check_entry(chain, record, entry)
             else:
@@ -862,13 +863,6 @@ def _verify(ws: Workspace, drill_id: str) -> JournalCheck:
                     record.line,
                     f"seq {record.seq}: the signature of {chain.slug} does not match the entry (changed after signing, or forged)",
                 )
-        if todo:
-            hashes: list[str | None] = [None] * chain.data.count(b"\n")
-            for pending in chain.pending:
-                if pending.record.signed and pending.record.line <= len(hashes):
-                    hashes[pending.record.line - 1] = pending.record.hash
-            checked.save(chain.slug, chain.public_key, chain.data, hashes)
-        chain.data = b""
     by_slug = {chain.slug: chain for chain in chains}
     for chain in by_slug.values():
         checker.check_order(chain)
@@ -876,13 +870,42 @@ def _verify(ws: Workspace, drill_id: str) -> JournalCheck:
     entries: list[Entry] = []
     heads: dict[str, Head] = {}
     for chain in by_slug.values():
-        good = [r for r in chain.records if r.entry is not None]
-        entries.extend(r.entry for r in good if r.entry is not None)
+        good_records = [r for r in chain.records if r.entry is not None]
+        entries.extend(r.entry for r in good_records if r.entry is not None)
         if chain.fingerprint and chain.by_seq:
             top = chain.by_seq[max(chain.by_seq)]
             heads[chain.fingerprint] = Head(seq=top.seq, hash=top.hash)
     entries.sort(key=lambda e: (e.logged_at, e.author, e.seq))
-    return JournalCheck(drill_id, checker.problems, entries, heads, len(by_slug))
+    return JournalCheck(drill_id, checker.problems, entries, heads, len(by_slug), checks)
+
+
+def _signatures(chains: list[_Chain], every: bool) -> tuple[list[set[int]], int]:
+    """By chain, the lines whose signature holds (checked, or vouched for by the last
+    entry's); and how many signatures were checked."""
+    valid: list[set[int]] = [set() for _ in chains]
+    whole: list[int] = []  # chains whose every line is checked
+    heads = _Signatures()
+    proven: list[int] = []
+    for n, chain in enumerate(chains):
+        if chain.pending and not every and chain.linked():
+            heads.add(base64.b64decode(chain.public_key), [chain.pending[-1].raw])
+            proven.append(n)
+        else:
+            whole.append(n)
+    checks = 0
+    for n, (ok,) in zip(proven, heads.results(), strict=True):
+        checks += 1
+        if ok:
+            valid[n] = {p.record.line for p in chains[n].pending}
+        else:  # name each bad entry
+            whole.append(n)
+    lines = _Signatures()
+    for n in whole:
+        lines.add(base64.b64decode(chains[n].public_key), [p.raw for p in chains[n].pending])
+    for n, results in zip(whole, lines.results(), strict=True):
+        checks += len(results)
+        valid[n] = {p.record.line for p, ok in zip(chains[n].pending, results, strict=True) if ok}
+    return valid, checks
 
 
 def load_journal(ws: Workspace, drill_id: str) -> Journal:

@@ -25,10 +25,10 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ws
 
 
-def verify(ws: Path) -> subprocess.CompletedProcess[str]:
+def verify(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "socctl", "--workspace", str(ws), "drill", "verify", DRILL,
-         "-f", "csv"],
+         "-f", "csv", *args],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -73,15 +73,33 @@ def replayed_from_another_author(ws: Path) -> None:
 def forged(ws: Path) -> None:
     """An entry re-signed by a key the workspace does not trust, claiming to be red-a's."""
     stranger = Ed25519PrivateKey.generate()
-    fields = json.loads(lines(chain(ws, "red-a"))[-1])
+    last = lines(chain(ws, "red-a"))[-1]
+    fields = json.loads(last)
     fields.pop("signature")
-    previous = payload_bytes(fields)
     fields["author"] = "SHA256:" + "A" * 43
     fields["seq"] += 1
-    fields["prev"] = entry_hash(previous)
+    fields["prev"] = entry_hash(last.encode())
     payload = payload_bytes(fields)
     fields["signature"] = base64.b64encode(stranger.sign(payload)).decode()
     edit(chain(ws, "red-a"), lambda ls: [*ls, json.dumps(fields) + "\n"])
+
+
+def edited_last(ws: Path) -> None:
+    """The last entry, whose signature vouches for the chain, changed: every entry is checked."""
+    edit(chain(ws, "red-a"), lambda ls: [*ls[:-1], ls[-1].replace('"seq":', '"note":"x","seq":')])
+
+
+def signature_of_middle_entry_changed(ws: Path) -> None:
+    """Only a signature changed (the entry's fields as signed): the next line's link breaks."""
+
+    def change(ls: list[str]) -> list[str]:
+        fields = json.loads(ls[1])
+        raw = bytearray(base64.b64decode(fields["signature"]))
+        raw[0] ^= 1
+        fields["signature"] = base64.b64encode(bytes(raw)).decode()
+        return [ls[0], json.dumps(fields, sort_keys=True, separators=(",", ":")) + "\n", *ls[2:]]
+
+    edit(chain(ws, "soc-a"), change)
 
 
 def signature_swapped(ws: Path) -> None:
@@ -106,6 +124,8 @@ def spec_changed(ws: Path) -> None:
         (replayed_from_another_author, "replayed", "an entry of red-b, copied into the chain of red-a"),
         (forged, "forged", "a key this workspace does not trust"),
         (signature_swapped, "edited", "does not match the entry"),
+        (edited_last, "edited", "does not match the entry"),
+        (signature_of_middle_entry_changed, "edited", "soc-a.jsonl:2"),
         (spec_changed, "spec", "drill.yaml"),
     ],
 )  # fmt: skip
@@ -131,3 +151,14 @@ def test_an_intact_journal_verifies(logged: Path) -> None:
     run = verify(logged)
     assert run.returncode == 0, run.stderr
     assert "all signed and in order" in run.stderr
+
+
+def test_a_linked_chain_is_proven_by_its_last_signature_or_each_on_request(logged: Path) -> None:
+    chains = list((logged / "drills" / DRILL / "journal").glob("*.jsonl"))
+    entries = sum(len(lines(path)) for path in chains)
+    assert entries > len(chains)
+    assert f"({len(chains)} signature(s) checked)" in verify(logged).stderr
+    every = verify(logged, "--all-signatures")
+    assert every.returncode == 0, every.stderr
+    assert f"{entries} entries" in every.stderr
+    assert f"({entries} signature(s) checked)" in every.stderr
