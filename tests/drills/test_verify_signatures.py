@@ -1,0 +1,133 @@
+"""Which signatures ``verify_journal`` checks: one per linked chain, every one of a chain that
+does not link or whose last signature fails, and the same findings in worker processes."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from scripted_drill import DRILL, REPO, build, run_drill, start
+from test_verify import (
+    edited,
+    edited_last,
+    forged,
+    removed_last,
+    removed_middle,
+    reordered,
+    replayed_from_another_author,
+    replayed_within,
+    signature_of_middle_entry_changed,
+    signature_swapped,
+)
+
+from socctl.drills import journal
+from socctl.drills.journal import verify_journal
+from socctl.trust.store import load_trust
+from socctl.workspace import Workspace
+
+TAMPERING: list[tuple[Callable[[Path], None], str, str]] = [
+    (edited, "edited", "red-a.jsonl:1"),
+    (edited_last, "edited", "does not match the entry"),
+    (removed_middle, "removed", "seq 2 of red-a missing"),
+    (removed_last, "removed", "seq 2 of onsite-a, listed by the checkpoint"),
+    (reordered, "reordered", "red-b.jsonl:2"),
+    (replayed_within, "replayed", "repeats the entry at line 1"),
+    (replayed_from_another_author, "replayed", "an entry of red-b, copied into the chain of red-a"),
+    (forged, "forged", "a key this workspace does not trust"),
+    (signature_swapped, "edited", "does not match the entry"),
+    (signature_of_middle_entry_changed, "edited", "soc-a.jsonl:2"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws, keys = build(tmp_path_factory.mktemp("signatures"))
+    start(ws, keys, str(REPO / "samples"))
+    run_drill(ws, keys)
+    return ws
+
+
+@pytest.fixture
+def ws(logged: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "ws"
+    shutil.copytree(logged, copy)
+    return copy
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of signatures each call of ``_check_lines`` checked."""
+    counts: list[int] = []
+    real = journal._check_lines
+
+    def counting(raw_key: bytes, lines: list[bytes]) -> list[bool]:
+        counts.append(len(lines))
+        return real(raw_key, lines)
+
+    monkeypatch.setattr(journal, "_check_lines", counting)
+    return counts
+
+
+def chain_lines(ws: Path, slug: str) -> int:
+    return len((ws / "drills" / DRILL / "journal" / f"{slug}.jsonl").read_bytes().splitlines())
+
+
+def slugs(ws: Path) -> list[str]:
+    return sorted(p.stem for p in (ws / "drills" / DRILL / "journal").glob("*.jsonl"))
+
+
+def test_a_linked_chain_has_its_last_signature_checked(ws: Path, checked: list[int]) -> None:
+    check = verify_journal(Workspace(ws), DRILL)
+    assert check.ok, check.problems
+    assert sum(checked) == check.signatures == len(slugs(ws))
+    every = verify_journal(Workspace(ws), DRILL, every_signature=True)
+    assert every.signatures == sum(chain_lines(ws, s) for s in slugs(ws)) == len(every.entries)
+    assert every.entries == check.entries and every.heads == check.heads
+
+
+@pytest.mark.parametrize(("tamper", "kind", "where"), TAMPERING)
+def test_a_tampered_chain_has_every_signature_checked(
+    ws: Path, tamper: Callable[[Path], None], kind: str, where: str
+) -> None:
+    before = verify_journal(Workspace(ws), DRILL).signatures
+    tamper(ws)
+    found = verify_journal(Workspace(ws), DRILL)
+    assert any(p.kind == kind and where in str(p) for p in found.problems), found.problems
+    if tamper is not removed_last:  # a chain cut at its end still links: its checkpoint tells
+        assert found.signatures > before
+    assert verify_journal(Workspace(ws), DRILL, every_signature=True).problems == found.problems
+
+
+@pytest.mark.parametrize(("tamper", "kind", "where"), TAMPERING)
+def test_worker_processes_find_the_same(
+    ws: Path, monkeypatch: pytest.MonkeyPatch, tamper: Callable[[Path], None], kind: str, where: str
+) -> None:
+    tamper(ws)
+    alone = verify_journal(Workspace(ws), DRILL, every_signature=True)
+    monkeypatch.setattr(journal, "PARALLEL_FROM", 1)
+    parallel = verify_journal(Workspace(ws), DRILL, every_signature=True)
+    assert parallel.problems == alone.problems
+    assert parallel.entries == alone.entries and parallel.heads == alone.heads
+    assert any(p.kind == kind and where in str(p) for p in parallel.problems)
+
+
+def test_signature_checks(ws: Path) -> None:
+    """Valid, one bit changed, too short, another key's: only the first passes."""
+    path = ws / "drills" / DRILL / "journal" / "red-a.jsonl"
+    line = path.read_bytes().splitlines()[0]
+    fields = orjson.loads(line)
+    signature = base64.b64decode(fields["signature"])
+    flipped = bytes([signature[0] ^ 1]) + signature[1:]
+    variants = [
+        line,
+        orjson.dumps({**fields, "signature": base64.b64encode(flipped).decode()}),
+        orjson.dumps({**fields, "signature": base64.b64encode(signature[:32]).decode()}),
+    ]
+    trust = load_trust(Workspace(ws))
+    own, other = (base64.b64decode(trust.get(s).entry.public_key) for s in ("red-a", "red-b"))
+    assert journal._check_lines(own, variants) == [True, False, False]
+    assert journal._check_lines(other, [line]) == [False]
