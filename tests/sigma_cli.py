@@ -17,17 +17,24 @@ _REGEX = re.compile(r":/((?:\\.|[^/\\])*)/")
 
 
 def sigma_convert(
-    ruleset: RuleSet, queries: list[RuleQuery], folder: Path, *pipelines: str | Path
+    ruleset: RuleSet,
+    queries: list[RuleQuery],
+    folder: Path,
+    *pipelines: str | Path,
+    target: str = "lucene",
 ) -> list[str]:
-    """``sigma convert -t lucene -p P…`` of the rules of ``queries`` (each on its own: files
-    with correlations hold several rules), one query per rule, each regular expression widened
-    as socctl widens it to match anywhere in the value (:func:`lucene_regex`)."""
+    """``sigma convert -t TARGET -p P…`` (``lucene``, or ``opensearch_lucene`` of
+    pysigma-backend-opensearch) of the rules of ``queries`` (each on its own: files with
+    correlations hold several rules), one query per rule, each regular expression widened as
+    socctl widens it to match anywhere in the value (:func:`lucene_regex`)."""
     rules = folder / "rules.yml"
     docs = [ruleset.document(query.rule) for query in queries]
     rules.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
     options = [str(x) for pipeline in pipelines for x in ("-p", pipeline)]
+    if target != "lucene":  # pySigma's ECS pipelines name only the Elasticsearch backend
+        options.append("--disable-pipeline-check")
     cli = subprocess.run(
-        [SIGMA, "convert", "-t", "lucene", *options, rules],
+        [SIGMA, "convert", "-t", target, *options, rules],
         capture_output=True,
         text=True,
         check=True,

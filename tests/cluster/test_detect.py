@@ -143,17 +143,19 @@ def test_alerts_list_and_show_read_the_cluster_when_it_is_the_store(
     assert json.loads(shown.stdout)["alert_id"] == wanted
 
 
+@pytest.mark.parametrize("target", ["lucene", "opensearch_lucene"])
 @pytest.mark.parametrize(
     ("pipeline", "pipelines"),
     [("winlogbeat", ["sysmon", "ecs_windows"]), ("ecs_windows", ["ecs_windows"])],
 )
 def test_each_query_is_what_sigma_cli_converts_the_rule_to(
-    tmp_path: Path, pipeline: str, pipelines: list[str]
+    tmp_path: Path, pipeline: str, pipelines: list[str], target: str
 ) -> None:
+    """For Elasticsearch's Lucene backend and OpenSearch's (whose queries are the same)."""
     ruleset = load_rules([RULES], cache_dir=None, use_cache=False)
     conversion = convert(ruleset, pipeline)
     assert len(conversion.queries) >= 10 and not conversion.failed
-    expected = sigma_convert(ruleset, conversion.queries, tmp_path, *pipelines)
+    expected = sigma_convert(ruleset, conversion.queries, tmp_path, *pipelines, target=target)
     assert any(":/.*(" in line for line in expected), "the shipped rules hold a regex"
     sent = [search_body(q, "@timestamp", None, None)["query"] for q in conversion.queries]
     assert sent == [

@@ -2,7 +2,8 @@
 
 The query of a rule is what ``sigma convert -t lucene -p PIPELINE`` prints for it (the same
 backend, ``LuceneBackend`` of pysigma-backend-elasticsearch, whose Lucene dialect OpenSearch
-shares, and the same pipelines: the ``cluster`` section of ``rules/pipelines/logsources.yml``),
+shares: pysigma-backend-opensearch's backend is the same with monitor and dashboard outputs
+added, and the same pipelines: the ``cluster`` section of ``rules/pipelines/logsources.yml``),
 but for two things Lucene does differently from Sigma: a regular expression is widened to match
 anywhere in the value (:func:`lucene_regex`), and a CIDR value on a field the indices do not map
 as ``ip`` is matched by prefix wildcards. The pipeline is ``--pipeline`` when given, else the
