@@ -239,8 +239,9 @@ def verify(
         {"kind": p.kind, "where": f"{p.path}:{p.line}" if p.line else p.path, "problem": p.message}
         for p in check.problems
     ]
-    if rows:
+    if rows or fmt is not Format.table:  # a script reading json or csv gets [] or a header
         emit(rows, fmt, output, ["kind", "where", "problem"], title=f"Drill {drill_id}")
+    if rows:
         raise InputError(
             f"drill {drill_id}: the journal fails verification ({len(rows)} problem(s))",
             hint="a journal is never repaired: restore the chains from a trusted copy",

@@ -151,6 +151,7 @@ def test_an_intact_journal_verifies(logged: Path) -> None:
     run = verify(logged)
     assert run.returncode == 0, run.stderr
     assert "all signed and in order" in run.stderr
+    assert run.stdout.splitlines() == ["kind,where,problem"]  # no problem, for a script too
 
 
 def test_a_linked_chain_is_proven_by_its_last_signature_or_each_on_request(logged: Path) -> None:
