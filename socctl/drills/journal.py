@@ -352,24 +352,30 @@ def chain_path(ws: Workspace, drill_id: str, key_slug: str) -> Path:
     return journal_dir(ws, drill_id) / f"{key_slug}{CHAIN_SUFFIX}"
 
 
-def read_head(path: Path) -> Head | None:
-    """The (seq, hash) of the last entry of a chain file, or None when it is empty."""
+def _last_line(path: Path) -> bytes | None:
+    """The last non-blank line of a chain file (split as :meth:`_Checker.read_chain` splits)."""
     if not path.is_file():
         return None
     with path.open("rb") as handle:
         handle.seek(0, os.SEEK_END)
         size = handle.tell()
         handle.seek(max(0, size - TAIL_BYTES))
-        lines = handle.read().splitlines()
+        lines = handle.read().split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
-    if not lines:
+    return lines[-1] if lines else None
+
+
+def read_head(path: Path) -> Head | None:
+    """The (seq, hash) of the last entry of a chain file, or None when it is empty."""
+    line = _last_line(path)
+    if line is None:
         return None
     try:
-        fields = orjson.loads(lines[-1])
+        fields = orjson.loads(line)
         if "signature" not in fields:
             raise KeyError("signature")
-        return Head(seq=fields["seq"], hash=entry_hash(lines[-1]))
+        return Head(seq=fields["seq"], hash=entry_hash(line))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise InputError(
             "the last line of this chain is not a journal entry",
@@ -391,6 +397,20 @@ def append_entry(
     path = chain_path(ws, drill_id, key_slug)
     with ws.lock(f"drill-{drill_id}-{key_slug}"):
         head = read_head(path)
+        last = _last_line(path)
+        # The new signature vouches for the chain before it: only for a head this key signed.
+        try:
+            own = (
+                last is None or _check_lines(private_key.public_key().public_bytes_raw(), [last])[0]
+            )
+        except (binascii.Error, ValueError, TypeError):
+            own = False
+        if not own:
+            raise InputError(
+                "the last entry of this chain is not signed by this key (added by someone else?)",
+                path=path,
+                hint="run 'socctl drill verify' to see what is wrong; a chain is never repaired",
+            )
         body = dict(fields)
         body["seq"] = head.seq + 1 if head else 1
         body["prev"] = head.hash if head else GENESIS

@@ -131,3 +131,24 @@ def test_signature_checks(ws: Path) -> None:
     own, other = (base64.b64decode(trust.get(s).entry.public_key) for s in ("red-a", "red-b"))
     assert journal._check_lines(own, variants) == [True, False, False]
     assert journal._check_lines(other, [line]) == [False]
+
+
+def test_an_author_never_signs_after_a_line_someone_else_added(logged: Path, ws: Path) -> None:
+    """Else the author's next signature would vouch for it and verify would pass it."""
+    from socctl.errors import InputError
+    from socctl.trust.keys import load_private_key
+
+    path = ws / "drills" / DRILL / "journal" / "red-a.jsonl"
+    last = path.read_bytes().splitlines()[-1]
+    fields = orjson.loads(last)
+    forged = dict(fields, seq=fields["seq"] + 1, prev=journal.entry_hash(last), note="forged")
+    forged["signature"] = base64.b64encode(bytes(64)).decode()
+    with path.open("ab") as handle:
+        handle.write(journal.payload_bytes(forged) + b"\n")
+    before = path.read_bytes()
+    key = load_private_key(logged.parent / "keys" / "red-a.pem")
+    entry = {k: v for k, v in fields.items() if k not in ("seq", "prev", "logged_at", "signature")}
+    with pytest.raises(InputError, match="not signed by this key"):
+        journal.append_entry(Workspace(ws), "red-a", key, entry)
+    assert path.read_bytes() == before
+    assert not verify_journal(Workspace(ws), DRILL).ok
