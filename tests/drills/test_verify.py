@@ -113,22 +113,24 @@ def spec_changed(ws: Path) -> None:
     spec.write_text(spec.read_text(encoding="utf-8").replace("18:00:00", "20:00:00"), "utf-8")
 
 
+#: Each tampering of the chains, the kind of problem it is and where it is named.
+TAMPERING: list[tuple[Callable[[Path], None], str, str]] = [
+    (edited, "edited", "red-a.jsonl:1"),
+    (removed_middle, "removed", "seq 2 of red-a missing"),
+    (removed_last, "removed", "seq 2 of onsite-a, listed by the checkpoint"),
+    (reordered, "reordered", "red-b.jsonl:2"),
+    (replayed_within, "replayed", "repeats the entry at line 1"),
+    (replayed_from_another_author, "replayed", "an entry of red-b, copied into the chain of red-a"),
+    (forged, "forged", "a key this workspace does not trust"),
+    (signature_swapped, "edited", "does not match the entry"),
+    (edited_last, "edited", "does not match the entry"),
+    (signature_of_middle_entry_changed, "edited", "soc-a.jsonl:2"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("tamper", "kind", "where"),
-    [
-        (edited, "edited", "red-a.jsonl:1"),
-        (removed_middle, "removed", "seq 2 of red-a missing"),
-        (removed_last, "removed", "seq 2 of onsite-a, listed by the checkpoint"),
-        (reordered, "reordered", "red-b.jsonl:2"),
-        (replayed_within, "replayed", "repeats the entry at line 1"),
-        (replayed_from_another_author, "replayed", "an entry of red-b, copied into the chain of red-a"),
-        (forged, "forged", "a key this workspace does not trust"),
-        (signature_swapped, "edited", "does not match the entry"),
-        (edited_last, "edited", "does not match the entry"),
-        (signature_of_middle_entry_changed, "edited", "soc-a.jsonl:2"),
-        (spec_changed, "spec", "drill.yaml"),
-    ],
-)  # fmt: skip
+    ("tamper", "kind", "where"), [*TAMPERING, (spec_changed, "spec", "drill.yaml")]
+)
 def test_each_kind_of_tampering_is_named(
     logged: Path, tmp_path: Path, tamper: Callable[[Path], None], kind: str, where: str
 ) -> None:

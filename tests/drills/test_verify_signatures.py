@@ -11,36 +11,12 @@ from pathlib import Path
 import orjson
 import pytest
 from scripted_drill import DRILL, REPO, build, run_drill, start
-from test_verify import (
-    edited,
-    edited_last,
-    forged,
-    removed_last,
-    removed_middle,
-    reordered,
-    replayed_from_another_author,
-    replayed_within,
-    signature_of_middle_entry_changed,
-    signature_swapped,
-)
+from test_verify import TAMPERING, removed_last
 
 from socctl.drills import journal
 from socctl.drills.journal import verify_journal
 from socctl.trust.store import load_trust
 from socctl.workspace import Workspace
-
-TAMPERING: list[tuple[Callable[[Path], None], str, str]] = [
-    (edited, "edited", "red-a.jsonl:1"),
-    (edited_last, "edited", "does not match the entry"),
-    (removed_middle, "removed", "seq 2 of red-a missing"),
-    (removed_last, "removed", "seq 2 of onsite-a, listed by the checkpoint"),
-    (reordered, "reordered", "red-b.jsonl:2"),
-    (replayed_within, "replayed", "repeats the entry at line 1"),
-    (replayed_from_another_author, "replayed", "an entry of red-b, copied into the chain of red-a"),
-    (forged, "forged", "a key this workspace does not trust"),
-    (signature_swapped, "edited", "does not match the entry"),
-    (signature_of_middle_entry_changed, "edited", "soc-a.jsonl:2"),
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
