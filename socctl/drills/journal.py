@@ -368,7 +368,11 @@ def _last_line(path: Path) -> bytes | None:
 
 def read_head(path: Path) -> Head | None:
     """The (seq, hash) of the last entry of a chain file, or None when it is empty."""
-    line = _last_line(path)
+    return _head(path, _last_line(path))
+
+
+def _head(path: Path, line: bytes | None) -> Head | None:
+    """The (seq, hash) of ``line``, the last line of the chain at ``path``."""
     if line is None:
         return None
     try:
@@ -396,8 +400,8 @@ def append_entry(
     drill_id = fields["drill"]
     path = chain_path(ws, drill_id, key_slug)
     with ws.lock(f"drill-{drill_id}-{key_slug}"):
-        head = read_head(path)
         last = _last_line(path)
+        head = _head(path, last)
         # The new signature vouches for the chain before it: only for a head this key signed.
         try:
             own = (
